@@ -1,0 +1,130 @@
+"""`rustok-sim`: the command line. Thin: parses, calls model/scenarios/..., renders.
+
+User errors (unknown command, bad option, bad config or trace file) end in one line on stderr
+(``rustok-sim: error: ...``) and exit status 2 for usage, 1 for bad input data; never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from model.trace import TraceFormatError, read_jsonl, trace_json_schema, write_jsonl
+from rustok_sim import __version__
+
+
+_NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
+
+
+class InputError(click.ClickException):
+    """Bad input data (a file, a config): reported in one line, exit status 1."""
+
+
+def _console() -> Console:
+    # Wide enough for the summary tables when output is piped (rich assumes 80 columns then).
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+@click.group(name="rustok-sim", context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="rustok-sim", message="%(prog)s %(version)s")
+def app() -> None:
+    """Simulation and conformance harness for RusToK's resilience layer."""
+
+
+@app.command("trace-schema")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of stdout.")
+def trace_schema(output: Path | None) -> None:
+    """Print the JSON Schema of one trace line (header or record)."""
+    text = json.dumps(trace_json_schema(), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@app.command("trace-check")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def trace_check(path: Path) -> None:
+    """Validate a JSON Lines trace file and print what it holds, per record kind."""
+    try:
+        trace = read_jsonl(path)
+    except TraceFormatError as exc:
+        raise InputError(str(exc)) from None
+    counts: dict[str, int] = {}
+    for record in trace.records:
+        counts[record.kind] = counts.get(record.kind, 0) + 1
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no records"
+    click.echo(f"{path}: valid rustok-sim trace v{trace.meta['version']}: {summary}")
+
+
+@app.command("demo")
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the trace as JSON Lines here.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the summary tables.")
+def demo(trace_path: Path | None, quiet: bool) -> None:
+    """Tell the breaker and backpressure stories (faithful vs hardened) and print their transitions."""
+    from scenarios.demo import run_demo
+
+    result = run_demo()
+    console = _console()
+    if not quiet:
+        console.print("[bold]Transitions and anomalies[/bold] (virtual time, seconds)")
+        for record in result.recorder.records:
+            if record.kind == "transition":
+                console.print(f"  t={record.t:8.2f}  {record.instance:<36} {record.from_state} -> "
+                              f"{record.to_state}  ({record.cause})")
+            elif record.kind == "anomaly":
+                console.print(f"  t={record.t:8.2f}  {record.instance:<36} [red]ANOMALY[/red] "
+                              f"{record.anomaly}: {record.message}")
+    for story in ("breaker", "backpressure"):
+        rows = [s for s in result.summaries if s["story"] == story]
+        table = Table(title=f"{story} story", title_justify="left")
+        columns = [k for k in rows[0] if k != "story"]
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*(str(row[c]) for c in columns))
+        console.print(table)
+    if trace_path is not None:
+        write_jsonl(result.recorder.records, trace_path, meta={"source": "rustok-sim demo"})
+        console.print(f"trace: {len(result.recorder.records)} records written to {trace_path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit status (the console script exits with it)."""
+    try:
+        app.main(args=argv, prog_name="rustok-sim", standalone_mode=False)
+    except _NoArgsIsHelp as exc:  # bare `rustok-sim`: the help is the answer, not an error
+        click.echo(exc.ctx.get_help() if exc.ctx is not None else "")
+        return 0
+    except click.UsageError as exc:
+        hint = f" (try '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        print(f"rustok-sim: error: {exc.format_message()}{hint}", file=sys.stderr)
+        return 2
+    except click.ClickException as exc:
+        print(f"rustok-sim: error: {exc.format_message()}", file=sys.stderr)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        print("rustok-sim: aborted", file=sys.stderr)
+        return 130
+    except (ValidationError, OSError) as exc:
+        print(f"rustok-sim: error: {str(exc).replace(chr(10), '; ')}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def console_main() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()
