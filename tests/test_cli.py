@@ -1,0 +1,60 @@
+"""The command line: its commands work, and user errors are one line with the right exit status."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model.trace import read_jsonl
+from rustok_sim import __version__
+from rustok_sim.cli import main
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"rustok-sim {__version__}"
+
+
+def test_help_and_bare_invocation(capsys):
+    assert main(["--help"]) == 0
+    assert "trace-schema" in capsys.readouterr().out
+    assert main([]) == 0
+    assert "Usage:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["teleport"], "No such command 'teleport'"),
+    (["demo", "--nope"], "No such option '--nope'"),
+    (["trace-check"], "Missing argument"),
+])
+def test_usage_errors_are_one_line_with_status_2(capsys, argv, fragment):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("rustok-sim: error: ")
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_trace_schema_prints_json(capsys):
+    assert main(["trace-schema"]) == 0
+    assert "TraceRecord" in json.loads(capsys.readouterr().out)["$defs"]
+
+
+def test_demo_writes_a_valid_trace_with_the_faithful_defects(tmp_path, capsys):
+    path = tmp_path / "demo.jsonl"
+    assert main(["demo", "--quiet", "--trace", str(path)]) == 0
+    trace = read_jsonl(path)
+    anomalies = {r.anomaly for r in trace.records if r.kind == "anomaly"}
+    assert {"release_at_zero", "counter_wrap"} <= anomalies
+    out = capsys.readouterr().out
+    assert "half_open" in out  # CB-B sticks half-open under success_threshold=5
+    assert main(["trace-check", str(path)]) == 0
+
+
+def test_trace_check_bad_file_is_one_line_with_status_1(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"format": "rustok-sim-trace", "version": 1}\n{"kind": "sample"}\n')
+    assert main(["trace-check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"rustok-sim: error: {bad}:2: ") and err.count("\n") == 1
