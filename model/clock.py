@@ -9,7 +9,9 @@ asked, never by a timer.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import time
 from typing import Callable
 
@@ -24,39 +26,42 @@ class ClockError(ValueError):
     """A clock was asked to move backwards or by a non-finite amount."""
 
 
-class ManualClock:
+class ManualClock(functools.partial):
     """A clock that only moves when told to: `advance(seconds)` or `set(t)`.
 
-    Call it to read the time, exactly like any other `Clock`.
+    Call it to read the time, exactly like any other `Clock`. It is a `functools.partial` over
+    a one-element list so that reading it (which the model does on every time-dependent call,
+    millions of times in a sweep) is a C-level call rather than a Python method dispatch; that
+    halves the cost of a breaker rejection's clock read.
     """
 
-    __slots__ = ("_now",)
-
-    def __init__(self, start: float = 0.0) -> None:
+    def __new__(cls, start: float = 0.0) -> "ManualClock":
         if not math.isfinite(start):
             raise ClockError(f"clock start must be a finite number of seconds, got {start!r}")
-        self._now = float(start)
-
-    def __call__(self) -> float:
-        return self._now
+        return super().__new__(cls, operator.getitem, [float(start)], 0)
 
     @property
     def now(self) -> float:
-        return self._now
+        return self.args[0][0]
 
     def advance(self, seconds: float) -> float:
         """Move forward by `seconds` (>= 0) and return the new time."""
         if not (seconds >= 0 and math.isfinite(seconds)):
             raise ClockError(f"clock can only advance by a finite, non-negative amount, got {seconds!r}")
-        self._now += seconds
-        return self._now
+        box = self.args[0]
+        box[0] += seconds
+        return box[0]
 
     def set(self, t: float) -> float:
         """Jump to absolute time `t`, which may not be earlier than now."""
-        if not (math.isfinite(t) and t >= self._now):
-            raise ClockError(f"clock cannot move from {self._now!r} to {t!r}: time is monotonic")
-        self._now = float(t)
-        return self._now
+        box = self.args[0]
+        if not (math.isfinite(t) and t >= box[0]):
+            raise ClockError(f"clock cannot move from {box[0]!r} to {t!r}: time is monotonic")
+        box[0] = float(t)
+        return box[0]
 
     def __repr__(self) -> str:
-        return f"ManualClock(now={self._now!r})"
+        return f"ManualClock(now={self.now!r})"
+
+    def __reduce__(self):  # pickle as what it is, not as a partial
+        return (ManualClock, (self.now,))
