@@ -1,0 +1,803 @@
+"""Tenant resolver: a sans-IO cache in front of the tenants table, with per-key load coalescing.
+
+The protocol (DESIGN.md, "split calls that span time"):
+
+    outcome = resolver.lookup(key)          # Hit | LoadTicket | Wait, or raises
+    Hit        -> outcome.context is the tenant
+    LoadTicket -> you are the one loader: query the store, then
+                  resolver.complete(ticket, context | None | error) -> context, or raises
+    Wait       -> someone else is loading; once `wait.ready` (the ticket completed),
+                  resolver.resume(wait) -> Hit | LoadTicket | Wait, or raises
+
+`complete` takes the loaded `TenantContext`, None for "no such tenant", or the exception the
+load raised. What it returns or raises is what the loading request gets; the error types carry
+the HTTP status (`model.tenant_http.http_status`). `resolve(key, loader)` and
+`resolve_request(headers, loader)` are synchronous conveniences built on the same calls.
+
+Three behaviours (`TenantResolverConfig.behaviour`):
+
+``v2`` - the moka resolver of ``tenant_v2.rs`` (spec §6.3), `MokaTenantResolver`. One cache from
+    `TenantKey` to context: capacity 1000, TTL 300 s, TTI 60 s, whichever expires first (LRU
+    eviction, see `model.cache_backends`). One loader per key; its waiters share its outcome,
+    value or error. Errors are never cached and reach every caller as `TenantLoadFailed` (404),
+    not-found included. Invalidation removes exactly one key; nothing is published.
+``v1`` - the live middleware of ``tenant.rs`` (spec §6.2), `MiddlewareTenantResolver`. Two
+    `CacheBackend`s (positive 300 s, negative 60 s, capacity 1000; in-memory or Redis) under
+    ``tenant:v1:*`` / ``tenant_negative:v1:*`` keys. A request checks the negative cache (hit:
+    404), then the positive cache, then coalesces: the first caller loads, the others wait and,
+    when woken, re-check **only the positive cache** and otherwise loop (after a not-found every
+    waiter becomes the loader in turn). Not-found writes the negative entry; found writes the
+    positive entry after the waiters were released. Any cache error is a `CacheError` (500).
+    Invalidation deletes the positive and negative key of one identifier and publishes
+    ``"<key>|<negative key>"`` to ``tenant.cache.invalidate``. A load that was in flight when its
+    key was invalidated still writes its (stale) value; the model reports that as an anomaly
+    ``stale_publish``.
+``hardened`` - v1 plus what the ERROR_HANDLING_POLICY asks and the code does not do: a cache
+    error falls back to the database and never fails a request (decision ``fell_back``); waiters
+    consult the negative cache too; invalidating one alias invalidates every alias of the tenant
+    (uuid, slug, host); a load that started before an invalidation of its key or tenant does not
+    write its value (decision ``stale_discarded``; the caller still gets what it loaded).
+
+State kept per key, in `LOAD_TRANSITIONS`: ``idle`` or ``loading`` (one ticket in flight).
+Trace (when an observer is attached): a ``transition`` per load-slot change, instance
+``"<name>[<kind>:<value>]"``; ``decision`` records ``hit``, ``negative_hit``, ``coalesced``,
+``loaded``, ``not_found``, ``load_failed``, ``fell_back``, ``stale_discarded``, ``corrupt_entry``,
+``invalidated``, ``published``; ``anomaly`` ``stale_publish``. Cache entries report their own
+transitions (`model.cache_backends.ENTRY_TRANSITIONS`).
+
+Not modelled: V1's lost wake-up (a waiter that subscribes after `notify_waiters()` fired waits
+forever; here subscribing and checking are one step), the Redis INCR copies of V1's metrics,
+and V2's missing `init_tenant_resolver` (which would give every request an empty cache).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Iterable, Literal, NamedTuple, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from model.cache_backends import CacheBackend, CacheError, ExpiringLruCache, InMemoryCacheBackend
+from model.clock import Clock
+from model.tenant_http import (
+    Headers,
+    TenantSettings,
+    http_status,
+    resolve_identifier_v1,
+    resolve_identifier_v2,
+)
+from model.tenant_keys import (
+    CACHE_VERSION,
+    INVALIDATION_CHANNEL,
+    IdentifierKind,
+    TenantKey,
+    parse_invalidation_payload,
+)
+from model.tenant_store import TenantContext, TenantDatabaseError, TenantError, TenantNotFoundError
+from model.tenant_validation import TenantValidationError, classify_identifier
+from model.trace import Observer
+
+__all__ = [
+    "COMPONENT",
+    "LOAD_TRANSITIONS",
+    "Behaviour",
+    "Hit",
+    "LoadEdge",
+    "LoadResult",
+    "LoadTicket",
+    "MiddlewareTenantResolver",
+    "MokaTenantResolver",
+    "ResolverProtocolError",
+    "TenantCacheStats",
+    "TenantLoadFailed",
+    "TenantResolverConfig",
+    "V2CacheStats",
+    "Wait",
+    "TenantResolver",
+    "build_tenant_resolver",
+    "key_from_positive",
+]
+
+COMPONENT = "tenant_resolver"
+
+Behaviour = Literal["v1", "v2", "hardened"]
+LoadState = Literal["idle", "loading"]
+
+
+class LoadEdge(NamedTuple):
+    source: LoadState
+    target: LoadState
+    trigger: str
+    guard: str
+
+
+LOAD_TRANSITIONS: tuple[LoadEdge, ...] = (
+    LoadEdge("idle", "loading", "miss", "no cached entry and no load in flight: the caller gets the ticket"),
+    LoadEdge("loading", "idle", "loaded", "complete(ticket, context)"),
+    LoadEdge("loading", "idle", "not_found", "complete(ticket, None)"),
+    LoadEdge("loading", "idle", "failed", "complete(ticket, error), or V1's negative write failed"),
+)
+"""The per-key load slot, the same in all three behaviours. A lookup of a key in ``loading``
+gets a `Wait` (decision ``coalesced``) and leaves the slot as it is."""
+
+_EDGE_KEYS = frozenset((e.source, e.target, e.trigger) for e in LOAD_TRANSITIONS)
+
+
+class TenantResolverConfig(BaseModel):
+    """Which behaviour, and the cache limits (seconds, entries). Defaults are the spec's.
+
+    `time_to_idle` applies to ``v2`` only (V1's moka backends have TTL only); `negative_ttl`
+    to ``v1`` / ``hardened`` only (V2 has no negative cache).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    behaviour: Behaviour = "v1"
+    max_capacity: int = Field(1000, ge=1, description="entries per cache")
+    time_to_live: float = Field(300.0, gt=0, allow_inf_nan=False, description="seconds from insert")
+    time_to_idle: float | None = Field(60.0, gt=0, allow_inf_nan=False,
+                                       description="seconds from last access (v2 only); None = off")
+    negative_ttl: float = Field(60.0, gt=0, allow_inf_nan=False,
+                                description="seconds a not-found is cached (v1 / hardened)")
+
+
+class TenantLoadFailed(TenantError):
+    """V2's `TenantError::LoadFailed`: every loader error, "Failed to load tenant: {inner}". 404."""
+
+    http_status = 404
+
+    def __init__(self, inner: str) -> None:
+        self.inner = inner
+        super().__init__(f"Failed to load tenant: {inner}")
+
+
+class ResolverProtocolError(RuntimeError):
+    """The split protocol was misused: a ticket completed twice or by another resolver, a wait
+    resumed before its load completed or resumed twice, a synchronous resolve that would block."""
+
+
+# --------------------------------------------------------------------------------------------
+# Outcomes of lookup / resume
+# --------------------------------------------------------------------------------------------
+
+
+class Hit:
+    """The tenant was in the cache (or, for a V2 waiter, its loader's result)."""
+
+    __slots__ = ("key", "context")
+
+    def __init__(self, key: TenantKey, context: TenantContext) -> None:
+        self.key, self.context = key, context
+
+    def __repr__(self) -> str:
+        return f"Hit({self.key}, {self.context.slug!r})"
+
+
+class LoadTicket:
+    """You are the one loader of `key`. Finish with ``resolver.complete(ticket, result)``.
+
+    `started_at` is the clock time of the lookup, `waiters` how many lookups waited on it so
+    far, `done` whether it was completed. `outcome` is the shared result V2 waiters get."""
+
+    __slots__ = ("key", "id", "started_at", "epoch", "owner", "waiters", "done", "outcome")
+
+    def __init__(self, key: TenantKey, id: int, started_at: float, epoch: int, owner: object) -> None:
+        self.key, self.id, self.started_at, self.epoch, self.owner = key, id, started_at, epoch, owner
+        self.waiters = 0
+        self.done = False
+        self.outcome: TenantContext | TenantLoadFailed | None = None
+
+    def __repr__(self) -> str:
+        return f"LoadTicket(#{self.id} {self.key}, waiters={self.waiters}, done={self.done})"
+
+
+class Wait:
+    """Someone else is loading `key` (`ticket`). Call ``resolver.resume(wait)`` once `ready`."""
+
+    __slots__ = ("key", "ticket", "resumed")
+
+    def __init__(self, key: TenantKey, ticket: LoadTicket) -> None:
+        self.key, self.ticket, self.resumed = key, ticket, False
+
+    @property
+    def ready(self) -> bool:
+        return self.ticket.done
+
+    def __repr__(self) -> str:
+        return f"Wait({self.key} on #{self.ticket.id}, ready={self.ready})"
+
+
+Outcome = Union[Hit, LoadTicket, Wait]
+LoadResult = Union[TenantContext, None, BaseException]
+Loader = Callable[[TenantKey], "TenantContext | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class TenantCacheStats:
+    """V1's `TenantCacheStats` (10 fields). Evictions and entries come from the backends'
+    stats: moka reports only entries (evictions 0), Redis reports zeros."""
+
+    hits: int
+    misses: int
+    evictions: int
+    negative_hits: int
+    negative_misses: int
+    negative_evictions: int
+    entries: int
+    negative_entries: int
+    negative_inserts: int
+    coalesced_requests: int
+
+
+@dataclass(frozen=True, slots=True)
+class V2CacheStats:
+    """V2's `TenantCacheStats{entries, weighted_size}` (unweighted: both are the entry count)."""
+
+    entries: int
+    weighted_size: int
+
+
+# --------------------------------------------------------------------------------------------
+# Shared machinery: the load slots, tickets, epochs, trace
+# --------------------------------------------------------------------------------------------
+
+
+def _as_database_error(error: BaseException) -> TenantError:
+    return error if isinstance(error, TenantError) else TenantDatabaseError(str(error))
+
+
+class _ResolverBase:
+    behaviour: Behaviour
+
+    def __init__(self, config: TenantResolverConfig, clock: Clock, observer: Observer | None,
+                 name: str) -> None:
+        self.config, self.clock, self.observer, self.name = config, clock, observer, name
+        self._inflight: dict[TenantKey, LoadTicket] = {}
+        self._next_ticket = 0
+        # Invalidation epochs: a ticket remembers the epoch it started in; an invalidation of its
+        # key (or, hardened, of its tenant) after that makes its result stale. Only needed while
+        # loads are in flight, so the maps are emptied whenever none is.
+        self._epoch = 0
+        self._key_epoch: dict[TenantKey, int] = {}
+        self._tenant_epoch: dict[uuid.UUID, int] = {}
+
+    # -- trace --------------------------------------------------------------------------------
+
+    def _move(self, key: TenantKey, source: LoadState, target: LoadState, trigger: str) -> None:
+        assert (source, target, trigger) in _EDGE_KEYS, (source, target, trigger)
+        if self.observer is not None:
+            self.observer.transition(COMPONENT, f"{self.name}[{key}]", source, target, trigger)
+
+    def _decide(self, decision: str, key: TenantKey | None, reason: str | None = None,
+                detail: dict[str, object] | None = None) -> None:
+        # Hot paths call this with positional arguments only, so no observer means no allocation.
+        if self.observer is not None:
+            detail = dict(detail or {})
+            if key is not None:
+                detail["key"] = str(key)
+            self.observer.decision(COMPONENT, self.name, decision, reason, detail or None)
+
+    # -- load slots ----------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> dict[TenantKey, LoadTicket]:
+        """The loads in flight now, by key (a copy)."""
+        return dict(self._inflight)
+
+    def _coalesce(self, key: TenantKey) -> LoadTicket | Wait:
+        ticket = self._inflight.get(key)
+        if ticket is not None:
+            ticket.waiters += 1
+            self._on_coalesced(key)
+            self._decide("coalesced", key, None, {"ticket": ticket.id})
+            return Wait(key, ticket)
+        self._next_ticket += 1
+        ticket = LoadTicket(key, self._next_ticket, self.clock(), self._epoch, self)
+        self._inflight[key] = ticket
+        self._move(key, "idle", "loading", "miss")
+        return ticket
+
+    def _on_coalesced(self, key: TenantKey) -> None:
+        pass
+
+    def _release(self, ticket: LoadTicket, trigger: str) -> None:
+        if not isinstance(ticket, LoadTicket) or ticket.owner is not self:
+            raise ResolverProtocolError(f"{ticket!r} was not issued by resolver {self.name!r}")
+        if ticket.done or self._inflight.get(ticket.key) is not ticket:
+            raise ResolverProtocolError(f"{ticket!r} was already completed")
+        del self._inflight[ticket.key]
+        ticket.done = True
+        self._move(ticket.key, "loading", "idle", trigger)
+
+    def _check_resume(self, wait: Wait) -> None:
+        if not isinstance(wait, Wait) or wait.ticket.owner is not self:
+            raise ResolverProtocolError(f"{wait!r} was not issued by resolver {self.name!r}")
+        if wait.resumed:
+            raise ResolverProtocolError(f"{wait!r} was already resumed")
+        if not wait.ticket.done:
+            raise ResolverProtocolError(f"{wait!r}: its load is still in flight; resume once wait.ready")
+        wait.resumed = True
+
+    def _prune_epochs(self) -> None:
+        if not self._inflight:
+            self._key_epoch.clear()
+            self._tenant_epoch.clear()
+
+    def _bump_epoch(self, keys: Iterable[TenantKey], tenant_ids: Iterable[uuid.UUID] = ()) -> None:
+        if not self._inflight:
+            return  # no load can be made stale
+        self._epoch += 1
+        for key in keys:
+            self._key_epoch[key] = self._epoch
+        for tenant_id in tenant_ids:
+            self._tenant_epoch[tenant_id] = self._epoch
+
+    def _is_stale(self, ticket: LoadTicket, context: TenantContext | None) -> bool:
+        if self._key_epoch.get(ticket.key, 0) > ticket.epoch:
+            return True
+        if context is None:
+            return False
+        if self._tenant_epoch.get(context.id, 0) > ticket.epoch:
+            return True
+        return any(self._key_epoch.get(alias, 0) > ticket.epoch for alias in context.aliases())
+
+    # -- conveniences ---------------------------------------------------------------------------
+
+    def lookup(self, key: TenantKey) -> Outcome:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def complete(self, ticket: LoadTicket, result: LoadResult) -> TenantContext:  # pragma: no cover
+        raise NotImplementedError
+
+    def resolve(self, key: TenantKey, loader: Loader) -> TenantContext:
+        """Synchronous lookup-then-load: `loader(key)` returns the context or None, or raises.
+        Raises `ResolverProtocolError` if another load of `key` is in flight (it cannot wait)."""
+        outcome = self.lookup(key)
+        if isinstance(outcome, Hit):
+            return outcome.context
+        if isinstance(outcome, Wait):
+            raise ResolverProtocolError(f"{key} is being loaded by ticket #{outcome.ticket.id}; "
+                                        "a synchronous resolve cannot wait for it")
+        try:
+            result: LoadResult = loader(key)
+        except Exception as exc:  # the load's failure is the request's outcome
+            result = exc
+        return self.complete(outcome, result)
+
+    def _identifier(self, headers: Headers, settings: TenantSettings | None) -> TenantKey:
+        return resolve_identifier_v1(headers, settings)
+
+    def resolve_request(self, headers: Headers, loader: Loader,
+                        settings: TenantSettings | None = None) -> tuple[int, TenantContext | Exception]:
+        """A whole request, synchronously: (200, context) or (status, error) with the status the
+        middleware answers (400 / 404 / 500; V2: 400 / 404)."""
+        try:
+            return 200, self.resolve(self._identifier(headers, settings), loader)
+        except ResolverProtocolError:
+            raise
+        except Exception as exc:
+            return http_status(exc), exc
+
+    def invalidate_by_uuid(self, tenant_id: uuid.UUID | str) -> None:
+        self.invalidate(TenantKey.uuid(tenant_id))
+
+    def invalidate_by_slug(self, slug: str) -> None:
+        self.invalidate(TenantKey.slug(slug))
+
+    def invalidate_by_host(self, host: str) -> None:
+        self.invalidate(TenantKey.host(host))
+
+    def invalidate(self, key: TenantKey) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def _require_key(key: object) -> TenantKey:
+    if not isinstance(key, TenantKey):
+        raise TypeError(f"tenant resolver keys are TenantKey, got {type(key).__name__} {key!r:.60}")
+    return key
+
+
+# --------------------------------------------------------------------------------------------
+# V2: moka
+# --------------------------------------------------------------------------------------------
+
+
+class MokaTenantResolver(_ResolverBase):
+    """Behaviour ``v2`` (see the module docstring). `cache` is the `ExpiringLruCache`."""
+
+    behaviour: Behaviour = "v2"
+
+    def __init__(self, config: TenantResolverConfig | None = None, *, clock: Clock,
+                 observer: Observer | None = None, name: str = COMPONENT) -> None:
+        config = config or TenantResolverConfig(behaviour="v2")
+        super().__init__(config, clock, observer, name)
+        self.cache: ExpiringLruCache[TenantKey, TenantContext] = ExpiringLruCache(
+            capacity=config.max_capacity, ttl=config.time_to_live, tti=config.time_to_idle,
+            clock=clock, observer=observer, name=name, component=f"{COMPONENT}_cache")
+
+    def lookup(self, key: TenantKey) -> Outcome:
+        """A live entry is a `Hit` (and refreshes its idle time); else the ticket or a `Wait`."""
+        context = self.cache.get(_require_key(key))
+        if context is not None:
+            self._decide("hit", key)
+            return Hit(key, context)
+        return self._coalesce(key)
+
+    def complete(self, ticket: LoadTicket, result: LoadResult) -> TenantContext:
+        """Cache a loaded context and return it; None or an error is not cached and raises
+        `TenantLoadFailed` here and for every waiter of this ticket."""
+        if result is None or isinstance(result, BaseException):
+            inner = TenantNotFoundError(ticket.key) if result is None else _as_database_error(result)
+            self._release(ticket, "not_found" if result is None else "failed")
+            failure = TenantLoadFailed(str(inner))
+            ticket.outcome = failure
+            self._decide("load_failed", ticket.key, str(inner))
+            self._prune_epochs()
+            raise failure from (result if isinstance(result, BaseException) else None)
+        self._release(ticket, "loaded")
+        ticket.outcome = result
+        if self._is_stale(ticket, None):
+            # moka inserts the init result even if the key was invalidated meanwhile.
+            self._stale_anomaly(ticket)
+        self.cache.insert(ticket.key, result)
+        self._decide("loaded", ticket.key)
+        self._prune_epochs()
+        return result
+
+    def _stale_anomaly(self, ticket: LoadTicket) -> None:
+        if self.observer is not None:
+            self.observer.anomaly(COMPONENT, self.name, "stale_publish",
+                                  f"load #{ticket.id} of {ticket.key} started before an invalidation "
+                                  "of its key and cached its result anyway",
+                                  {"key": str(ticket.key), "started_at": ticket.started_at})
+
+    def resume(self, wait: Wait) -> Outcome:
+        """A waiter gets its loader's outcome: a `Hit` with the loaded context, or the same
+        `TenantLoadFailed` (as a new exception object)."""
+        self._check_resume(wait)
+        outcome = wait.ticket.outcome
+        if isinstance(outcome, TenantLoadFailed):
+            raise TenantLoadFailed(outcome.inner)
+        assert outcome is not None
+        return Hit(wait.key, outcome)
+
+    def invalidate(self, key: TenantKey) -> None:
+        """Remove exactly this key (other aliases of the tenant stay). Nothing is published."""
+        self.cache.invalidate(_require_key(key))
+        self._bump_epoch((key,))
+        self._decide("invalidated", key)
+
+    def invalidate_all(self) -> None:
+        keys = self.cache.keys()
+        self.cache.invalidate_all()
+        self._bump_epoch([*keys, *self._inflight])
+        self._decide("invalidated", None, "all")
+
+    def stats(self) -> V2CacheStats:
+        entries = len(self.cache)
+        return V2CacheStats(entries=entries, weighted_size=entries)
+
+    def _identifier(self, headers: Headers, settings: TenantSettings | None) -> TenantKey:
+        return resolve_identifier_v2(headers, settings)
+
+
+# --------------------------------------------------------------------------------------------
+# V1 and hardened: the live middleware
+# --------------------------------------------------------------------------------------------
+
+
+def key_from_positive(cache_key: str) -> TenantKey | None:
+    """The `TenantKey` of a V1 positive key ``tenant:v1:{kind}:{value}``; None if it is not one."""
+    prefix = f"tenant:{CACHE_VERSION}:"
+    if not cache_key.startswith(prefix):
+        return None
+    kind, sep, value = cache_key[len(prefix):].partition(":")
+    if not sep or kind not in {k.value for k in IdentifierKind}:
+        return None
+    return TenantKey(IdentifierKind(kind), value)
+
+
+class MiddlewareTenantResolver(_ResolverBase):
+    """Behaviours ``v1`` and ``hardened`` (see the module docstring).
+
+    `positive` / `negative` are `CacheBackend`s (in-memory by default, with the config's TTLs and
+    capacity); `publisher(channel, payload)` is called for every invalidation message (V1 only
+    has one with Redis) and every payload is also kept in `published`. The six counters of V1
+    are attributes; `stats()` adds the backends' entries and evictions. `cache_fallbacks` counts
+    the cache errors hardened mode absorbed.
+
+    Hardened mode also keeps an alias index (key -> tenant id, tenant id -> keys) of every
+    tenant it cached, so that invalidating any alias finds the others even when they expired
+    or were never cached here; invalidation removes the entries, so its size is bounded by the
+    distinct keys written since.
+    """
+
+    def __init__(self, config: TenantResolverConfig | None = None, *, clock: Clock,
+                 positive: CacheBackend | None = None, negative: CacheBackend | None = None,
+                 publisher: Callable[[str, str], None] | None = None,
+                 observer: Observer | None = None, name: str = COMPONENT) -> None:
+        config = config or TenantResolverConfig()
+        if config.behaviour == "v2":
+            raise ValueError("behaviour 'v2' is MokaTenantResolver; use build_tenant_resolver")
+        super().__init__(config, clock, observer, name)
+        self.behaviour = config.behaviour
+        self.hardened = config.behaviour == "hardened"
+        self.positive: CacheBackend = positive if positive is not None else InMemoryCacheBackend(
+            config.time_to_live, config.max_capacity, clock=clock, observer=observer,
+            name=f"{name}.positive")
+        self.negative: CacheBackend = negative if negative is not None else InMemoryCacheBackend(
+            config.negative_ttl, config.max_capacity, clock=clock, observer=observer,
+            name=f"{name}.negative")
+        self.publisher = publisher
+        self.published: list[str] = []
+        self.hits = self.misses = 0
+        self.negative_hits = self.negative_misses = self.negative_inserts = 0
+        self.coalesced_requests = 0
+        self.cache_fallbacks = 0
+        # hardened: which tenant each positive key was written for, and the reverse
+        self._key_owner: dict[TenantKey, uuid.UUID] = {}
+        self._tenant_keys: dict[uuid.UUID, set[TenantKey]] = {}
+
+    # -- cache access, with V1's 500 or hardened's fallback ----------------------------------------
+
+    def _cache_error(self, error: CacheError, op: str, key: TenantKey) -> None:
+        """V1: the error propagates (500). Hardened: log it and carry on as a miss / no-op."""
+        if not self.hardened:
+            self._decide("cache_error", key, op, {"error": str(error)})
+            raise error
+        self.cache_fallbacks += 1
+        self._decide("fell_back", key, "cache_error", {"op": op, "error": str(error)})
+
+    def _negative_hit(self, key: TenantKey) -> bool:
+        try:
+            raw = self.negative.get(key.negative_key())
+        except CacheError as exc:
+            self._cache_error(exc, "negative_get", key)
+            return False
+        if raw is None:
+            self.negative_misses += 1
+            return False
+        self.negative_hits += 1
+        self._decide("negative_hit", key)
+        return True
+
+    def _cached(self, key: TenantKey) -> TenantContext | None:
+        cache_key = key.positive_key()
+        try:
+            raw = self.positive.get(cache_key)
+        except CacheError as exc:
+            self._cache_error(exc, "get", key)
+            return None
+        if raw is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        try:
+            return TenantContext.from_json(raw)
+        except ValueError as exc:
+            # Rust: warn, invalidate the entry (ignoring errors), treat as a miss.
+            self._decide("corrupt_entry", key, str(exc))
+            try:
+                self.positive.invalidate(cache_key)
+            except CacheError:
+                pass
+            return None
+
+    def _hit_or_coalesce(self, key: TenantKey) -> Outcome:
+        context = self._cached(key)
+        if context is not None:
+            self._decide("hit", key)
+            return Hit(key, context)
+        return self._coalesce(key)
+
+    def _on_coalesced(self, key: TenantKey) -> None:
+        self.coalesced_requests += 1
+
+    # -- the protocol ---------------------------------------------------------------------------
+
+    def lookup(self, key: TenantKey) -> Outcome:
+        """Negative cache (hit: raises `TenantNotFoundError`), positive cache (`Hit`), else the
+        ticket or a `Wait`. V1: a cache error raises `CacheError`."""
+        if self._negative_hit(_require_key(key)):
+            raise TenantNotFoundError(key)
+        return self._hit_or_coalesce(key)
+
+    def resume(self, wait: Wait) -> Outcome:
+        """V1: re-check the positive cache only; a miss loops (a new ticket or `Wait`).
+        Hardened: the negative cache first (hit: `TenantNotFoundError`)."""
+        self._check_resume(wait)
+        if self.hardened and self._negative_hit(wait.key):
+            raise TenantNotFoundError(wait.key)
+        return self._hit_or_coalesce(wait.key)
+
+    def complete(self, ticket: LoadTicket, result: LoadResult) -> TenantContext:
+        """Finish a load. Returns the context (after writing the positive entry; V1: a write
+        error raises `CacheError`). None writes the negative entry and raises
+        `TenantNotFoundError`. An error raises `TenantDatabaseError` (500), nothing cached."""
+        try:
+            if isinstance(result, BaseException):
+                self._release(ticket, "failed")
+                error = _as_database_error(result)
+                self._decide("load_failed", ticket.key, str(error))
+                raise error from (None if error is result else result)
+            if result is None:
+                # In Rust the negative write happens inside the loader, before the release.
+                try:
+                    self._write(ticket, None)
+                except CacheError:
+                    self._release(ticket, "failed")
+                    raise
+                self._release(ticket, "not_found")
+                self._decide("not_found", ticket.key)
+                raise TenantNotFoundError(ticket.key)
+            # In Rust the waiters are released before the positive entry is written.
+            self._release(ticket, "loaded")
+            self._write(ticket, result)
+            self._decide("loaded", ticket.key)
+            return result
+        finally:
+            self._prune_epochs()
+
+    def _write(self, ticket: LoadTicket, context: TenantContext | None) -> None:
+        key = ticket.key
+        if self._is_stale(ticket, context):
+            if self.hardened:
+                self._decide("stale_discarded", key, "invalidated during load",
+                             {"started_at": ticket.started_at})
+                return
+            if self.observer is not None:
+                self.observer.anomaly(COMPONENT, self.name, "stale_publish",
+                                      f"load #{ticket.id} of {key} started before an invalidation "
+                                      f"and wrote its {'not-found' if context is None else 'value'} anyway",
+                                      {"key": str(key), "started_at": ticket.started_at})
+        if context is None:
+            try:
+                self.negative.set(key.negative_key(), b"")
+            except CacheError as exc:
+                self._cache_error(exc, "negative_set", key)
+                return
+            self.negative_inserts += 1
+            return
+        try:
+            self.positive.set(key.positive_key(), context.to_json())
+        except CacheError as exc:
+            self._cache_error(exc, "set", key)
+            return
+        if self.hardened:
+            self._index(key, context)
+
+    # -- invalidation ---------------------------------------------------------------------------
+
+    def _index(self, key: TenantKey, context: TenantContext) -> None:
+        """Remember that `key` and every alias of `context` belong to its tenant, so that
+        invalidating any of them (cached here or not) finds all the others."""
+        owned = self._tenant_keys.setdefault(context.id, set())
+        for k in (key, *context.aliases()):
+            if self._key_owner.get(k, context.id) != context.id:
+                self._forget(k)  # the key now names another tenant (a slug or domain moved)
+            self._key_owner[k] = context.id
+            owned.add(k)
+
+    def _forget(self, key: TenantKey) -> uuid.UUID | None:
+        """Drop `key` from the alias index; returns the tenant it belonged to."""
+        owner = self._key_owner.pop(key, None)
+        if owner is not None:
+            owned = self._tenant_keys.get(owner)
+            if owned is not None:
+                owned.discard(key)
+                if not owned:
+                    del self._tenant_keys[owner]
+        return owner
+
+    def _peek(self, key: TenantKey) -> TenantContext | None:
+        """The cached context under `key`, without counting a hit or miss; None on any error."""
+        try:
+            raw = self.positive.get(key.positive_key())
+            return TenantContext.from_json(raw) if raw is not None else None
+        except (CacheError, ValueError):
+            return None
+
+    def _aliases(self, key: TenantKey) -> tuple[set[TenantKey], set[uuid.UUID]]:
+        """Hardened: every key cached for the tenant behind `key`, from the cached contexts
+        (uuid, slug, host of the tenant) and from the keys this instance wrote for it."""
+        keys, tenant_ids = {key}, set()
+        context = self._peek(key)
+        if context is not None:
+            tenant_ids.add(context.id)
+        owner = self._key_owner.get(key)
+        if owner is not None:
+            tenant_ids.add(owner)
+        for tenant_id in list(tenant_ids):
+            for other in (context, self._peek(TenantKey.uuid(tenant_id))):
+                if other is not None:
+                    keys.update(other.aliases())
+                    tenant_ids.add(other.id)
+            keys.update(self._tenant_keys.get(tenant_id, ()))
+        return keys, tenant_ids
+
+    def invalidate(self, key: TenantKey) -> None:
+        """Delete the positive and negative entry of `key` (errors ignored, as in Rust) and
+        publish ``"<key>|<negative key>"``. Hardened: the same for every alias of its tenant."""
+        _require_key(key)
+        if self.hardened:
+            keys, tenant_ids = self._aliases(key)
+        else:
+            keys, tenant_ids = {key}, set()
+        for k in sorted(keys, key=str):
+            self._delete_pair(k.positive_key(), k.negative_key(), k)
+            self._publish(k.invalidation_payload(), k)
+            self._forget(k)
+        self._bump_epoch(keys, tenant_ids)
+
+    def invalidate_identifier(self, identifier: str) -> None:
+        """Rust `invalidate_tenant_cache(ctx, identifier)`: classify best-effort (UUID, then
+        slug; anything else is taken as a UUID-kind key with the raw text) and invalidate."""
+        try:
+            classified = classify_identifier(identifier)
+            key = TenantKey(classified.kind, classified.value)
+        except TenantValidationError:
+            key = TenantKey(IdentifierKind.UUID, identifier)
+        self.invalidate(key)
+
+    def _delete_pair(self, cache_key: str, negative_key: str, key: TenantKey | None) -> None:
+        for backend, k, op in ((self.positive, cache_key, "invalidate"),
+                               (self.negative, negative_key, "negative_invalidate")):
+            try:
+                backend.invalidate(k)
+            except CacheError as exc:
+                if self.observer is not None:
+                    self._decide("fell_back" if self.hardened else "cache_error", key, "cache_error",
+                                 {"op": op, "error": str(exc), "ignored": True})
+        self._decide("invalidated", key)
+
+    def _publish(self, payload: str, key: TenantKey | None) -> None:
+        self.published.append(payload)
+        if self.publisher is not None:
+            self.publisher(INVALIDATION_CHANNEL, payload)
+        self._decide("published", key, INVALIDATION_CHANNEL, {"payload": payload})
+
+    def apply_invalidation(self, payload: str) -> bool:
+        """The V1 listener: a message from ``tenant.cache.invalidate`` deletes both keys locally.
+        False (and nothing done) for a malformed payload. Nothing is re-published."""
+        parsed = parse_invalidation_payload(payload)
+        if parsed is None:
+            self._decide("rejected", None, "malformed invalidation payload", {"payload": payload})
+            return False
+        cache_key, negative_key = parsed
+        key = key_from_positive(cache_key)
+        self._delete_pair(cache_key, negative_key, key)
+        if key is not None:
+            owner = self._forget(key)
+            self._bump_epoch((key,), (owner,) if owner is not None else ())
+        return True
+
+    # -- reporting ------------------------------------------------------------------------------
+
+    def stats(self) -> TenantCacheStats:
+        base, negative = self.positive.stats(), self.negative.stats()
+        return TenantCacheStats(
+            hits=self.hits, misses=self.misses, evictions=base.evictions,
+            negative_hits=self.negative_hits, negative_misses=self.negative_misses,
+            negative_evictions=negative.evictions, entries=base.entries,
+            negative_entries=negative.entries, negative_inserts=self.negative_inserts,
+            coalesced_requests=self.coalesced_requests)
+
+
+TenantResolver = Union[MokaTenantResolver, MiddlewareTenantResolver]
+
+
+def build_tenant_resolver(config: TenantResolverConfig | None = None, *, clock: Clock,
+                          positive: CacheBackend | None = None, negative: CacheBackend | None = None,
+                          publisher: Callable[[str, str], None] | None = None,
+                          observer: Observer | None = None, name: str = COMPONENT) -> TenantResolver:
+    """The resolver for ``config.behaviour``. `positive`, `negative` and `publisher` are for
+    ``v1`` / ``hardened`` (V2 has one built-in moka cache and publishes nothing)."""
+    config = config or TenantResolverConfig()
+    if config.behaviour == "v2":
+        if positive is not None or negative is not None or publisher is not None:
+            raise ValueError("behaviour 'v2' has its own moka cache and publishes nothing: "
+                             "positive / negative / publisher apply to 'v1' and 'hardened' only")
+        return MokaTenantResolver(config, clock=clock, observer=observer, name=name)
+    return MiddlewareTenantResolver(config, clock=clock, positive=positive, negative=negative,
+                                    publisher=publisher, observer=observer, name=name)
