@@ -21,6 +21,10 @@ Clock = Callable[[], float]
 monotonic_clock: Clock = time.monotonic
 """Real monotonic time, for live adapters only (scenarios and tests use virtual clocks)."""
 
+wall_clock: Clock = time.time
+"""Real Unix time, for what must carry a real date outside a simulation (the default event-id
+generator). Not monotonic; the model only reads it where no clock was injected."""
+
 
 class ClockError(ValueError):
     """A clock was asked to move backwards or by a non-finite amount."""

@@ -1,0 +1,480 @@
+"""EventBus, as in `rustok-core/src/events/bus.rs` over a `tokio::sync::broadcast` channel (spec §3.2).
+
+A bounded broadcast: every receiver sees every event sent after it subscribed, in order. The ring
+buffer holds `effective_capacity` envelopes (tokio rounds the capacity up to a power of two); a send
+never blocks and never fails because the buffer is full. Instead the oldest envelope is overwritten,
+and a receiver that had not read it yet learns on its next `try_recv()` that it `Lagged` by *n*
+events and continues from the oldest one still held. A send fails **only** when there are no
+receivers at all.
+
+`publish_envelope` steps (Rust order):
+
+1. With a backpressure controller: `try_acquire()`; on rejection count a drop and raise
+   `ExternalError("Event rejected due to backpressure: <BackpressureError>")`.
+2. No receivers: only a debug log in Rust; the send below then fails.
+3. Send. Success counts `events_published`. Failure (no receivers) gives the slot back, counts a
+   drop and then, by `no_receivers`:
+   - ``"error"`` (default; 02-14 and later): raise
+     ``ExternalError("Event dropped (no receivers): <event_type>. Total dropped: <N>")``;
+   - ``"silent_ok"`` (1df8c5b3e, 02-13): log a warn and return normally: the event is gone and the
+     caller cannot tell.
+
+Slots: the bus takes one backpressure slot per accepted event and gives it back only when the send
+fails. Giving it back after delivery is the dispatcher's job (`model.events.dispatcher`), which is
+why the slot accounting assumes exactly one releasing dispatcher per bus; the bus counts the
+subscribers that declare themselves slot releasers so that a second one is an ``anomaly``.
+
+Stats (`EventBusStats`): ``subscribers`` is the receiver count sampled at each `subscribe()` and is
+never lowered when a receiver closes.
+
+This module also holds the mirror of `rustok_core::Error` that the event layer raises
+(`RustokError` and its variants; each one's ``str()`` is the Rust Display text) and the
+`EventTransport` protocol with `MemoryTransport`, the bus seen as a transport (spec §3.4).
+
+Sans-IO: `publish` returns at once; receivers are polled with `try_recv()`; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from model.backpressure import BackpressureController, BackpressureError
+from model.trace import Observer
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from model.events.envelope import EventEnvelope
+    from model.events.ids import IdGenerator
+
+COMPONENT = "event_bus"
+DEFAULT_CHANNEL_CAPACITY = 128
+# tokio asserts capacity <= usize::MAX >> 1 before rounding up to a power of two.
+_MAX_CAPACITY = (2**64 - 1) >> 1
+
+NoReceiversBehaviour = Literal["error", "silent_ok"]
+
+
+# --------------------------------------------------------------------------------------------
+# rustok_core::Error mirror: the Display texts callers and logs see.
+# --------------------------------------------------------------------------------------------
+
+
+class RustokError(Exception):
+    """Base of the mirror of `rustok_core::Error`. ``str()`` is ``<prefix><message>``, as Rust's
+    `Display`; ``message`` is the inner string a caller would wrap or match on."""
+
+    prefix = ""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(f"{self.prefix}{message}")
+
+
+class ExternalError(RustokError):
+    """`Error::External(String)`."""
+
+    prefix = "External error: "
+
+
+class ValidationError(RustokError):
+    """`Error::Validation(String)` (not pydantic's ValidationError: import it qualified)."""
+
+    prefix = "Validation error: "
+
+
+class NotFoundError(RustokError):
+    """`Error::NotFound(String)`."""
+
+    prefix = "Not found: "
+
+
+class SerializationError(RustokError):
+    """`Error::Serialization(serde_json::Error)`."""
+
+    prefix = "Serialization error: "
+
+
+class BackpressureRejectedError(ExternalError):
+    """The bus refused an event because the controller is at critical depth; `cause` is the
+    controller's `BackpressureError`."""
+
+    def __init__(self, cause: BackpressureError) -> None:
+        self.cause = cause
+        super().__init__(f"Event rejected due to backpressure: {cause}")
+
+
+class NoReceiversError(ExternalError):
+    """A send found no receivers (02-14 behaviour). `total_dropped` is the bus's drop count
+    after this one, backpressure rejections included."""
+
+    def __init__(self, event_type: str, total_dropped: int) -> None:
+        self.event_type, self.total_dropped = event_type, total_dropped
+        super().__init__(f"Event dropped (no receivers): {event_type}. Total dropped: {total_dropped}")
+
+
+class BusClosedError(RuntimeError):
+    """Publishing after `close()`: in Rust the sender no longer exists, so this is a driver bug."""
+
+
+# --------------------------------------------------------------------------------------------
+# Config, stats, receive outcomes
+# --------------------------------------------------------------------------------------------
+
+
+class EventBusConfig(BaseModel):
+    """Spec §3.2 settings. `capacity` is what `with_capacity(n)` gets (128 for `new()`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    capacity: int = Field(DEFAULT_CHANNEL_CAPACITY, ge=1, le=_MAX_CAPACITY,
+                          description="broadcast buffer size in events; tokio rounds it up to a power of two")
+    no_receivers: NoReceiversBehaviour = Field(
+        "error", description="'error' (02-14 and later) or 'silent_ok' (1df8c5b3e, 02-13)")
+
+
+class EventBusStats:
+    """Live counters shared by the bus and its clones (Rust hands out an `Arc`)."""
+
+    __slots__ = ("events_published", "events_dropped", "subscribers")
+
+    def __init__(self) -> None:
+        self.events_published = 0
+        self.events_dropped = 0
+        self.subscribers = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self) -> str:
+        return f"EventBusStats({self.as_dict()!r})"
+
+
+class Lagged:
+    """`RecvError::Lagged(n)`: this receiver missed `missed` events, which were overwritten
+    before it read them. The next `try_recv()` returns the oldest event still held."""
+
+    __slots__ = ("missed",)
+
+    def __init__(self, missed: int) -> None:
+        self.missed = missed
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Lagged) and other.missed == self.missed
+
+    def __hash__(self) -> int:
+        return hash(("Lagged", self.missed))
+
+    def __repr__(self) -> str:
+        return f"Lagged({self.missed})"
+
+
+class ChannelClosed(Exception):
+    """`RecvError::Closed`: the bus was closed and this receiver has read everything."""
+
+
+# --------------------------------------------------------------------------------------------
+# The bus and its receivers
+# --------------------------------------------------------------------------------------------
+
+
+class Receiver:
+    """One subscriber's cursor into the bus. Obtain it from `EventBus.subscribe()`.
+
+    `try_recv()` returns the next `EventEnvelope`, a `Lagged(n)` marker (then keep reading), or
+    ``None`` when nothing is waiting; it raises `ChannelClosed` once the bus is closed and drained.
+    """
+
+    __slots__ = ("_bus", "name", "_next", "_open", "received", "missed")
+
+    def __init__(self, bus: "EventBus", name: str) -> None:
+        self._bus = bus
+        self.name = name
+        self._next = bus._tail  # tokio: a new receiver sees only what is sent after it subscribes
+        self._open = True
+        self.received = 0
+        self.missed = 0
+
+    def try_recv(self) -> "EventEnvelope | Lagged | None":
+        bus = self._bus
+        tail = bus._tail
+        nxt = self._next
+        if nxt == tail:
+            if bus._closed:
+                raise ChannelClosed(f"event bus {bus.name!r} is closed")
+            return None
+        oldest = tail - bus._cap
+        if nxt < oldest:
+            # Overwritten before we read them: tokio jumps to the oldest retained slot and
+            # reports how many were skipped. Those events are gone for this receiver only.
+            missed = oldest - nxt
+            self._next = oldest
+            self.missed += missed
+            if bus.observer is not None:
+                bus.observer.decision(COMPONENT, self.name, "lagged", "receiver_lagged",
+                                      {"missed": missed, "from_seq": nxt, "to_seq": oldest})
+            return Lagged(missed)
+        envelope = bus._buf[nxt % bus._cap]
+        self._next = nxt + 1
+        self.received += 1
+        if bus.observer is not None:
+            bus.observer.event(COMPONENT, self.name, "received", str(envelope.id),
+                               envelope.event_type, str(envelope.tenant_id))
+        return envelope
+
+    def pending(self) -> int:
+        """Events this receiver could still read (or would learn it lagged on), without reading."""
+        return self._bus._tail - self._next
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    def close(self) -> None:
+        """Drop the receiver. The bus's live receiver count falls; `stats.subscribers` does not."""
+        if self._open:
+            self._open = False
+            self._bus._receiver_count -= 1
+            if self._bus.observer is not None:
+                self._bus.observer.sample(COMPONENT, self._bus.name, "receiver_count",
+                                          self._bus._receiver_count)
+
+    def __repr__(self) -> str:
+        return f"Receiver({self.name!r}, pending={self.pending()}, open={self._open})"
+
+
+class EventBus:
+    """A bounded broadcast of `EventEnvelope`s with optional backpressure (spec §3.2).
+
+    Parameters: `config` (capacity, no-receivers behaviour), `backpressure` (a shared
+    `BackpressureController` or ``None``), `ids` (the `IdGenerator` for the envelopes `publish`
+    builds: their ids and timestamps come from its clock), `observer` and `name`.
+
+    Every state change is reported when an observer is given: ``event`` ``published`` /
+    ``received``, ``decision`` ``rejected`` (backpressure) / ``dropped`` (no receivers) /
+    ``lagged`` (per receiver), ``sample`` ``receiver_count`` and ``anomaly`` for a second slot
+    releaser.
+    """
+
+    __slots__ = ("config", "name", "observer", "backpressure", "stats", "ids",
+                 "_cap", "_buf", "_tail", "_receiver_count", "_closed", "_silent_ok",
+                 "_receiver_seq", "_slot_releasers")
+
+    def __init__(self, config: EventBusConfig | None = None, *,
+                 backpressure: BackpressureController | None = None,
+                 ids: "IdGenerator | None" = None,
+                 observer: Observer | None = None, name: str = COMPONENT) -> None:
+        self.config = config if config is not None else EventBusConfig()
+        self.name = name
+        self.observer = observer
+        self.backpressure = backpressure
+        self.stats = EventBusStats()
+        self.ids = ids
+        # tokio::sync::broadcast::channel rounds the capacity up to the next power of two.
+        self._cap = 1 << (self.config.capacity - 1).bit_length()
+        self._buf: list[Any] = [None] * self._cap
+        self._tail = 0  # position of the next send; positions of held envelopes: [tail-cap, tail)
+        self._receiver_count = 0
+        self._closed = False
+        self._silent_ok = self.config.no_receivers == "silent_ok"
+        self._receiver_seq = 0
+        self._slot_releasers: list[str] = []
+
+    # -- Rust constructors ---------------------------------------------------------------
+
+    @classmethod
+    def new(cls, **kwargs: Any) -> "EventBus":
+        """`EventBus::new()`: capacity 128."""
+        return cls(EventBusConfig(**_config_fields(kwargs)), **kwargs)
+
+    @classmethod
+    def with_capacity(cls, capacity: int, **kwargs: Any) -> "EventBus":
+        return cls(EventBusConfig(capacity=capacity, **_config_fields(kwargs)), **kwargs)
+
+    @classmethod
+    def with_backpressure(cls, capacity: int, backpressure: BackpressureController,
+                          **kwargs: Any) -> "EventBus":
+        return cls(EventBusConfig(capacity=capacity, **_config_fields(kwargs)),
+                   backpressure=backpressure, **kwargs)
+
+    # -- introspection -------------------------------------------------------------------
+
+    @property
+    def capacity(self) -> int:
+        return self.config.capacity
+
+    @property
+    def effective_capacity(self) -> int:
+        """Envelopes the ring really holds: `capacity` rounded up to a power of two."""
+        return self._cap
+
+    @property
+    def receiver_count(self) -> int:
+        """Live receivers (what tokio's `receiver_count()` returns)."""
+        return self._receiver_count
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- subscribing ---------------------------------------------------------------------
+
+    def subscribe(self, name: str | None = None) -> Receiver:
+        """A new receiver that sees events sent from now on. Samples the receiver count into
+        `stats.subscribers` (Rust stores it on every subscribe and never lowers it)."""
+        self._receiver_seq += 1
+        receiver = Receiver(self, name or f"{self.name}/rx{self._receiver_seq}")
+        self._receiver_count += 1
+        self.stats.subscribers = self._receiver_count
+        if self.observer is not None:
+            self.observer.sample(COMPONENT, self.name, "receiver_count", self._receiver_count)
+            self.observer.sample(COMPONENT, self.name, "stats.subscribers", self.stats.subscribers)
+        return receiver
+
+    def register_slot_releaser(self, name: str) -> int:
+        """Declare that subscriber `name` gives back one backpressure slot per event it handles
+        (a dispatcher). Returns how many releasers the bus now has. The Rust code assumes
+        exactly one; with a controller and a second releaser, every event's slot is released
+        twice, so this records an ``anomaly`` at the moment the second one appears."""
+        self._slot_releasers.append(name)
+        count = len(self._slot_releasers)
+        if count > 1 and self.backpressure is not None and self.observer is not None:
+            self.observer.anomaly(
+                COMPONENT, self.name, "multiple_slot_releasers",
+                f"{count} subscribers release a backpressure slot per event "
+                f"({', '.join(self._slot_releasers)}); each event's single slot will be released "
+                f"{count} times and the controller depth will underflow",
+                {"releasers": list(self._slot_releasers)})
+        return count
+
+    def unregister_slot_releaser(self, name: str) -> None:
+        if name in self._slot_releasers:
+            self._slot_releasers.remove(name)
+
+    def close(self) -> None:
+        """Drop the last sender: receivers read what is left, then get `ChannelClosed`."""
+        self._closed = True
+
+    # -- publishing ----------------------------------------------------------------------
+
+    def publish(self, tenant_id: uuid.UUID, actor_id: uuid.UUID | None, event: Any) -> "EventEnvelope":
+        """Build an envelope (id and timestamp from the injected `ids` generator, so from its
+        clock) and publish it. Does **not** validate the event: only the transactional bus does.
+        Returns the envelope (Rust returns `()`; the id is useful to drivers)."""
+        from model.events.envelope import EventEnvelope
+
+        envelope = EventEnvelope.new(tenant_id, actor_id, event, ids=self.ids)
+        self.publish_envelope(envelope)
+        return envelope
+
+    def publish_envelope(self, envelope: "EventEnvelope") -> None:
+        """Send one envelope to every receiver (spec §3.2 steps). Raises `ExternalError`
+        subclasses on backpressure rejection and, in the default mode, on no receivers."""
+        if self._closed:
+            raise BusClosedError(f"event bus {self.name!r} is closed; nothing can publish to it")
+        observer = self.observer
+        bp = self.backpressure
+        if bp is not None:
+            try:
+                bp.try_acquire()
+            except BackpressureError as exc:
+                self.stats.events_dropped += 1
+                if observer is not None:
+                    observer.decision(COMPONENT, self.name, "rejected", "backpressure",
+                                      {"event_id": str(envelope.id), "event_type": envelope.event_type,
+                                       "events_dropped": self.stats.events_dropped})
+                raise BackpressureRejectedError(exc) from None
+
+        if self._receiver_count == 0:
+            # tokio's send fails only here: the channel is never "full". Give the slot back.
+            if bp is not None:
+                bp.release()
+            self.stats.events_dropped += 1
+            dropped = self.stats.events_dropped
+            if observer is not None:
+                observer.decision(COMPONENT, self.name, "dropped", "no_receivers",
+                                  {"event_id": str(envelope.id), "event_type": envelope.event_type,
+                                   "events_dropped": dropped,
+                                   "returned": "ok" if self._silent_ok else "error"})
+            if self._silent_ok:
+                return  # 02-13: warn "channel full or no receivers" and report success anyway
+            raise NoReceiversError(envelope.event_type, dropped)
+
+        self._buf[self._tail % self._cap] = envelope
+        self._tail += 1
+        self.stats.events_published += 1
+        if observer is not None:
+            observer.event(COMPONENT, self.name, "published", str(envelope.id), envelope.event_type,
+                           str(envelope.tenant_id), {"seq": self._tail - 1})
+
+    def __repr__(self) -> str:
+        return (f"EventBus({self.name!r}, capacity={self._cap}, receivers={self._receiver_count}, "
+                f"stats={self.stats.as_dict()})")
+
+
+def _config_fields(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Move EventBusConfig fields out of a constructor's keyword arguments."""
+    return {key: kwargs.pop(key) for key in ("no_receivers",) if key in kwargs}
+
+
+
+# --------------------------------------------------------------------------------------------
+# EventTransport (rustok-core `events/transport.rs`) and the in-memory transport over a bus
+# --------------------------------------------------------------------------------------------
+
+
+class ReliabilityLevel(str, Enum):
+    """How far a transport carries an event: in memory only, via the DB outbox, or a stream."""
+
+    IN_MEMORY = "InMemory"
+    OUTBOX = "Outbox"
+    STREAMING = "Streaming"
+
+
+@runtime_checkable
+class EventTransport(Protocol):
+    """What `TransactionalEventBus` and the relay publish through (Rust `EventTransport`).
+    `publish_batch` and `acknowledge` have the Rust defaults in `publish_batch_sequential`
+    and a no-op respectively."""
+
+    def publish(self, envelope: "EventEnvelope") -> None: ...
+
+    def publish_batch(self, envelopes: "list[EventEnvelope]") -> None: ...
+
+    def acknowledge(self, event_id: uuid.UUID) -> None: ...
+
+    def reliability_level(self) -> ReliabilityLevel: ...
+
+
+def publish_batch_sequential(transport: EventTransport, envelopes: "list[EventEnvelope]") -> None:
+    """The trait's default `publish_batch`: one by one, stopping at the first error (which is
+    raised; the envelopes before it stay published)."""
+    for envelope in envelopes:
+        transport.publish(envelope)
+
+
+class MemoryTransport:
+    """`MemoryTransport`: an `EventBus` as a transport (InMemory). Publishing is the bus's
+    `publish_envelope`, with all its errors (backpressure, no receivers)."""
+
+    __slots__ = ("bus",)
+
+    def __init__(self, bus: EventBus | None = None) -> None:
+        self.bus = bus if bus is not None else EventBus()  # Rust: EventBus::with_capacity(128)
+
+    def publish(self, envelope: "EventEnvelope") -> None:
+        self.bus.publish_envelope(envelope)
+
+    def publish_batch(self, envelopes: "list[EventEnvelope]") -> None:
+        publish_batch_sequential(self, envelopes)
+
+    def acknowledge(self, event_id: uuid.UUID) -> None:
+        return None
+
+    def reliability_level(self) -> ReliabilityLevel:
+        return ReliabilityLevel.IN_MEMORY
+
+    def __repr__(self) -> str:
+        return f"MemoryTransport({self.bus!r})"

@@ -1,0 +1,250 @@
+"""Database plumbing for the outbox, relay and read model: engines, column types, clock time.
+
+- **Engines.** `make_engine(url)` gives SQLite in memory by default (one shared connection, so
+  every session sees the same database) or whatever SQLAlchemy URL is given (a SQLite file,
+  ``postgresql+psycopg://...``). It connects once, so a bad URL or an unreachable server is one
+  typed error line (`DatabaseUrlError`, `DatabaseUnavailableError`) instead of a traceback from
+  deep inside the driver. With `schema=...` (PostgreSQL) every statement is mapped into that
+  schema through ``schema_translate_map``, which is how parallel test runs keep apart.
+- **Transactions on SQLite.** pysqlite's legacy mode defers BEGIN until the first write, so a
+  SELECT-then-UPDATE claim would not be one transaction. The engine emits BEGIN itself.
+- **Time.** Rust stamps rows with `Utc::now()`; here the time is ``epoch + clock()`` (seconds), as a
+  timezone-aware UTC datetime, so virtual time drives ``created_at``, ``claimed_at`` and
+  ``next_attempt_at`` and the database server's clock is never read. `UtcDateTime` stores it as
+  ``timestamptz`` on PostgreSQL and as naive UTC text on SQLite (which has no time zones; the
+  fixed-width ISO text compares in time order) and always reads back an aware UTC datetime.
+- **Payload.** `JsonPayload` is ``jsonb`` on PostgreSQL and JSON text on SQLite. Reading never
+  raises: text that is not JSON comes back as an `UnparsablePayload`, so the relay can report the
+  row's id instead of failing inside the SELECT.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, Text, create_engine, event, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+from model.clock import Clock
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+DEFAULT_URL = "sqlite+pysqlite:///:memory:"
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL cannot be used at all (unparsable, unknown dialect or driver missing)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url, self.reason = url, reason
+        super().__init__(f"invalid database URL {url!r}: {reason}")
+
+
+class DatabaseUnavailableError(ConnectionError):
+    """The database did not accept a connection. ``str()`` is one line:
+    ``cannot connect to <url without password>: <reason>``."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url, self.reason = url, reason
+        super().__init__(f"cannot connect to {url}: {reason}")
+
+
+def short_reason(exc: BaseException) -> str:
+    """The first meaningful line of a driver error, lower-cased for the common cases
+    ("connection refused", "could not translate host name ...")."""
+    inner = getattr(exc, "orig", None) or exc
+    message = " ".join(str(inner).split("\n")[0].split())
+    lowered = message.lower()
+    if "connection refused" in lowered:
+        return "connection refused"
+    if "does not exist" in lowered and "database" in lowered:
+        match = re.search(r'database "([^"]+)" does not exist', message)
+        return f"database {match.group(1)!r} does not exist" if match else message
+    if "password authentication failed" in lowered:
+        return "password authentication failed"
+    if "timeout" in lowered or "timed out" in lowered:
+        return "connection timed out"
+    return message or type(inner).__name__
+
+
+# --------------------------------------------------------------------------------------------
+# Column types
+# --------------------------------------------------------------------------------------------
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Rust `DateTimeWithTimeZone` (UTC): aware datetimes in, aware UTC datetimes out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: outbox times must be timezone-aware UTC")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class UnparsablePayload:
+    """A payload column whose stored text is not JSON (possible on SQLite only; PostgreSQL's
+    jsonb rejects it on insert). Carries the raw text and the parser's message."""
+
+    __slots__ = ("raw", "error")
+
+    def __init__(self, raw: str, error: str) -> None:
+        self.raw, self.error = raw, error
+
+    def __repr__(self) -> str:
+        return f"UnparsablePayload({self.raw[:60]!r}, error={self.error!r})"
+
+
+class JsonPayload(TypeDecorator[Any]):
+    """``jsonb`` on PostgreSQL (Rust `json_binary`), JSON text elsewhere; reading never raises."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if dialect.name == "postgresql" or value is None:
+            return value
+        if isinstance(value, UnparsablePayload):
+            return value.raw
+        return json.dumps(value, separators=(",", ":"))
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if dialect.name == "postgresql" or value is None or not isinstance(value, (str, bytes)):
+            return value
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            return UnparsablePayload(value if isinstance(value, str) else value.decode("utf-8", "replace"),
+                                     str(exc))
+
+
+# --------------------------------------------------------------------------------------------
+# Clock time
+# --------------------------------------------------------------------------------------------
+
+
+def clock_datetime(clock: Clock, epoch: float = 0.0) -> datetime:
+    """``epoch + clock()`` seconds as an aware UTC datetime, rounded to microseconds (the
+    resolution both databases keep), consistent with `IdGenerator.now()`."""
+    return EPOCH + timedelta(microseconds=round((epoch + clock()) * 1_000_000))
+
+
+def datetime_seconds(value: datetime, epoch: float = 0.0) -> float:
+    """Inverse of `clock_datetime`: clock seconds of an aware datetime."""
+    return (value - EPOCH).total_seconds() - epoch
+
+
+# --------------------------------------------------------------------------------------------
+# Engines
+# --------------------------------------------------------------------------------------------
+
+
+def display_url(url: str) -> str:
+    """The URL with any password masked (safe for messages and logs)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def new_schema_name(prefix: str = "rustok_sim") -> str:
+    """A fresh PostgreSQL schema name (lower case, <= 63 chars) for one test or run."""
+    return f"{prefix}_{uuid.uuid4().hex[:16]}"
+
+
+def make_engine(url: str | None = None, *, schema: str | None = None, echo: bool = False,
+                probe: bool = True, **engine_kwargs: Any) -> Engine:
+    """An engine for `url` (default: SQLite in memory, shared by every session of the engine).
+
+    `schema` (PostgreSQL only): create it if missing and map every table into it. `probe`
+    connects once so that a bad URL or unreachable server fails here, as `DatabaseUrlError` or
+    `DatabaseUnavailableError`, with one readable line.
+    """
+    raw = url or DEFAULT_URL
+    shown = display_url(raw)
+    try:
+        parsed = make_url(raw)
+    except ArgumentError as exc:
+        raise DatabaseUrlError(raw, str(exc).split("\n")[0]) from None
+    kwargs: dict[str, Any] = dict(echo=echo, **engine_kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {})["check_same_thread"] = False
+        if parsed.database in (None, "", ":memory:"):
+            # One connection for everyone: an in-memory database exists per connection.
+            kwargs.setdefault("poolclass", StaticPool)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+        raise DatabaseUrlError(shown, short_reason(exc)) from None
+    if engine.dialect.name == "sqlite":
+        _use_explicit_begin(engine)
+    if schema is not None:
+        if engine.dialect.name != "postgresql":
+            raise DatabaseUrlError(shown, f"schema {schema!r} given, but schemas need PostgreSQL")
+        if not _SCHEMA_NAME.match(schema):
+            raise DatabaseUrlError(shown, f"schema name {schema!r} must match {_SCHEMA_NAME.pattern}")
+    if probe or schema is not None:
+        try:
+            with engine.begin() as conn:
+                if schema is not None:
+                    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                else:
+                    conn.execute(text("SELECT 1"))
+        except (DBAPIError, SQLAlchemyError, OSError) as exc:
+            engine.dispose()
+            raise DatabaseUnavailableError(shown, short_reason(exc)) from None
+    if schema is not None:
+        engine = engine.execution_options(schema_translate_map={None: schema})
+    return engine
+
+
+def drop_schema(engine: Engine, schema: str) -> None:
+    """Drop a schema made by `make_engine(schema=...)` and everything in it."""
+    if not _SCHEMA_NAME.match(schema):
+        raise ValueError(f"refusing to drop schema {schema!r}: not a name make_engine would create")
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+def _use_explicit_begin(engine: Engine) -> None:
+    # pysqlite would start the transaction only at the first write, which breaks the claim's
+    # select-then-update and SAVEPOINTs; take over BEGIN as the SQLAlchemy docs recommend.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,109 @@
+"""TransactionalEventBus (`rustok-outbox/src/transactional.rs`, spec §3.4).
+
+Validates a domain event, wraps it in an envelope and hands it to one `EventTransport`:
+
+- an `OutboxTransport` gets the envelope **inside the caller's transaction** (`publish_in_tx`
+  writes the `sys_events` row through the caller's session or connection), so a rollback
+  discards it and a commit persists it as ``pending`` for the relay;
+- any other transport (memory, streaming) cannot take part in the transaction, so Rust logs a
+  warn and publishes **immediately**. The event is then out before the transaction's outcome
+  is known and a rollback does not retract it: the leak is kept, and reported as a ``decision``
+  ``published_outside_tx`` so a scenario can count leaked events.
+
+Validation failure raises `ValidationError` whose text is
+``Validation error: Event validation failed: <EventValidationError text>``; nothing is written or
+published. `publish` (no transaction) validates the same way and calls `transport.publish`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from model.events.bus import EventTransport, ValidationError
+from model.events.outbox import Executor, OutboxTransport
+from model.events.validation import EventValidationError
+from model.trace import Observer
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from model.events.envelope import EventEnvelope
+    from model.events.ids import IdGenerator
+
+COMPONENT = "transactional_bus"
+
+
+class EventPublishValidationError(ValidationError):
+    """`Error::Validation("Event validation failed: ...")`; `cause` is the `EventValidationError`
+    (with its `kind` and `field`)."""
+
+    def __init__(self, cause: EventValidationError) -> None:
+        self.cause = cause
+        super().__init__(f"Event validation failed: {cause}")
+
+
+class TransactionalEventBus:
+    """Validate, build the envelope (ids and timestamp from `ids`), then write or publish.
+
+    Both methods return the envelope they built (Rust returns `()`; tests and scenarios need the
+    id). Observer records: ``decision`` ``rejected`` (validation), ``event`` ``written_in_tx`` /
+    ``published`` and ``decision`` ``published_outside_tx`` for the non-outbox leak.
+    """
+
+    __slots__ = ("transport", "ids", "observer", "name")
+
+    def __init__(self, transport: EventTransport, *, ids: "IdGenerator | None" = None,
+                 observer: Observer | None = None, name: str = COMPONENT) -> None:
+        self.transport = transport
+        self.ids = ids
+        self.observer = observer
+        self.name = name
+
+    def _validated_envelope(self, tenant_id: uuid.UUID, actor_id: uuid.UUID | None,
+                            event: Any) -> "EventEnvelope":
+        from model.events.envelope import EventEnvelope
+
+        try:
+            event.validate()
+        except EventValidationError as exc:
+            if self.observer is not None:
+                self.observer.decision(COMPONENT, self.name, "rejected", "validation",
+                                       {"event_type": event.event_type, "kind": str(exc.kind),
+                                        "field": exc.field, "error": str(exc)})
+            raise EventPublishValidationError(exc) from None
+        return EventEnvelope.new(tenant_id, actor_id, event, ids=self.ids)
+
+    def publish_in_tx(self, executor: Executor, tenant_id: uuid.UUID, actor_id: uuid.UUID | None,
+                      event: Any) -> "EventEnvelope":
+        """Publish as part of the caller's transaction (`executor`: an ORM `Session` or Core
+        `Connection` with a transaction open). Outbox: the row is written through `executor`.
+        Other transports: published now, whatever the transaction later does."""
+        envelope = self._validated_envelope(tenant_id, actor_id, event)
+        transport = self.transport
+        if isinstance(transport, OutboxTransport):  # Rust: as_any().downcast_ref::<OutboxTransport>()
+            transport.write_to_outbox(executor, envelope)
+            if self.observer is not None:
+                self.observer.event(COMPONENT, self.name, "written_in_tx", str(envelope.id),
+                                    envelope.event_type, str(envelope.tenant_id))
+            return envelope
+        # "EventTransport doesn't support transactional writes. Event may be lost if transaction fails."
+        if self.observer is not None:
+            self.observer.decision(COMPONENT, self.name, "published_outside_tx", "non_transactional_transport",
+                                   {"event_id": str(envelope.id), "event_type": envelope.event_type,
+                                    "transport": type(transport).__name__})
+        transport.publish(envelope)
+        if self.observer is not None:
+            self.observer.event(COMPONENT, self.name, "published", str(envelope.id),
+                                envelope.event_type, str(envelope.tenant_id))
+        return envelope
+
+    def publish(self, tenant_id: uuid.UUID, actor_id: uuid.UUID | None, event: Any) -> "EventEnvelope":
+        """Validate and publish through the transport, outside any caller transaction."""
+        envelope = self._validated_envelope(tenant_id, actor_id, event)
+        self.transport.publish(envelope)
+        if self.observer is not None:
+            self.observer.event(COMPONENT, self.name, "published", str(envelope.id),
+                                envelope.event_type, str(envelope.tenant_id))
+        return envelope
+
+    def __repr__(self) -> str:
+        return f"TransactionalEventBus({self.transport!r})"

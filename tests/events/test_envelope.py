@@ -1,0 +1,223 @@
+"""EventEnvelope (spec §3.1): what `new` fills in, its JSON form and malformed envelopes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from model.clock import ManualClock
+from model.events import (
+    ALL_VARIANTS,
+    DomainEventBase,
+    EventEnvelope,
+    EventFormatError,
+    IdGenerator,
+    NodeCreated,
+    OrderPlaced,
+    parse_event,
+)
+from model.events.ids import ulid_timestamp_ms
+
+TENANT = uuid.UUID("11111111-2222-4333-8444-555555555555")
+ACTOR = uuid.UUID("66666666-7777-4888-9999-aaaaaaaaaaaa")
+NODE = NodeCreated(node_id=uuid.UUID("0190f3b4-6d8e-7c3a-9b1e-2f4a5c6d7e8f"), kind="post")
+RUST_KEY_ORDER = ["id", "event_type", "schema_version", "correlation_id", "causation_id", "tenant_id",
+                  "actor_id", "trace_id", "timestamp", "retry_count", "event"]
+
+
+def _envelope(event: DomainEventBase = NODE, seed: int = 1, t: float = 0.0) -> EventEnvelope:
+    return EventEnvelope.new(TENANT, ACTOR, event, ids=IdGenerator(ManualClock(t), seed))
+
+
+def _format_error(obj: Any) -> EventFormatError:
+    with pytest.raises(EventFormatError) as info:
+        EventEnvelope.from_json(obj)
+    return info.value
+
+
+# --------------------------------------------------------------------------------------------
+# EventEnvelope::new
+# --------------------------------------------------------------------------------------------
+
+
+def test_new_fills_the_fields_like_rust() -> None:
+    env = _envelope()
+    assert env.correlation_id == env.id
+    assert env.causation_id is None
+    assert env.event_type == "node.created" and env.schema_version == 1
+    assert env.tenant_id == TENANT and env.actor_id == ACTOR
+    assert env.trace_id is None and env.retry_count == 0
+    assert env.event is NODE
+
+
+def test_new_takes_id_and_time_from_the_injected_generator() -> None:
+    ids = IdGenerator(ManualClock(42.5), seed=9, epoch=1_770_000_000)
+    env = EventEnvelope.new(TENANT, None, NODE, ids=ids)
+    assert ulid_timestamp_ms(env.id) == 1_770_000_042_500
+    assert env.timestamp == datetime.fromtimestamp(1_770_000_042.5, timezone.utc)
+
+
+def test_explicit_now_wins_and_is_normalised_to_utc() -> None:
+    moscow = timezone(timedelta(hours=3))
+    env = EventEnvelope.new(TENANT, None, NODE, ids=IdGenerator(ManualClock(), 0),
+                            now=datetime(2026, 2, 13, 11, 13, tzinfo=moscow))
+    assert env.timestamp == datetime(2026, 2, 13, 8, 13, tzinfo=timezone.utc)
+    assert env.timestamp.utcoffset() == timedelta(0)
+
+
+def test_naive_now_is_refused() -> None:
+    with pytest.raises(ValidationError, match="timestamp"):
+        EventEnvelope.new(TENANT, None, NODE, now=datetime(2026, 2, 13))
+
+
+def test_without_injection_the_real_clock_is_used() -> None:
+    before = datetime.now(timezone.utc)
+    env = EventEnvelope.new(TENANT, None, NODE)
+    assert before <= env.timestamp <= datetime.now(timezone.utc)
+
+
+def test_same_seed_gives_byte_identical_envelopes() -> None:
+    assert _envelope(seed=5).to_json() == _envelope(seed=5).to_json()
+    assert _envelope(seed=5).id != _envelope(seed=6).id
+
+
+def test_new_does_not_validate_the_event() -> None:
+    # Rust's EventEnvelope::new does not; only TransactionalEventBus validates.
+    bad = NodeCreated(node_id=uuid.UUID(int=0), kind="")
+    assert _envelope(bad).event is bad
+
+
+def test_trace_id_can_be_given() -> None:
+    env = EventEnvelope.new(TENANT, None, NODE, ids=IdGenerator(ManualClock(), 0), trace_id="1234")
+    assert env.trace_id == "1234"
+
+
+def test_envelopes_are_immutable() -> None:
+    env = _envelope()
+    with pytest.raises(ValidationError):
+        env.retry_count = 1  # type: ignore[misc]
+    assert env.model_copy(update={"retry_count": 1}).retry_count == 1
+
+
+# --------------------------------------------------------------------------------------------
+# JSON
+# --------------------------------------------------------------------------------------------
+
+
+def test_json_has_the_rust_fields_in_rust_order() -> None:
+    data = _envelope().to_json_dict()
+    assert list(data) == RUST_KEY_ORDER
+    assert data["event"] == {"type": "NodeCreated", "data": {"node_id": str(NODE.node_id), "kind": "post",
+                                                             "author_id": None}}
+    assert data["timestamp"].endswith("Z")
+    assert data["causation_id"] is None and data["trace_id"] is None
+
+
+@given(st.uuids(), st.none() | st.uuids(), st.text(), st.floats(0, 1e6), st.integers(0, 2**32))
+def test_prop_envelope_json_has_the_required_keys(tenant: uuid.UUID, actor: uuid.UUID | None, kind: str,
+                                                  t: float, seed: int) -> None:
+    # validation_proptest.rs: the envelope JSON has the keys id, event_type, tenant_id and event.
+    event = NodeCreated(node_id=uuid.uuid4(), kind=kind)
+    env = EventEnvelope.new(tenant, actor, event, ids=IdGenerator(ManualClock(t), seed))
+    data = json.loads(env.to_json())
+    assert {"id", "event_type", "tenant_id", "event"} <= data.keys()
+    assert data["event_type"] == "node.created" and data["tenant_id"] == str(tenant)
+
+
+def _sample_event(cls: type[DomainEventBase]) -> DomainEventBase:
+    values: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        text = repr(info.annotation)
+        values[name] = ([uuid.uuid4()] if "list" in text else uuid.uuid4() if "UUID" in text
+                        else True if "bool" in text else 7 if "int" in text else "en")
+    return cls(**values)
+
+
+@given(st.sampled_from(ALL_VARIANTS), st.none() | st.uuids(), st.none() | st.text(), st.floats(0, 1e9),
+       st.integers(0, 2**64))
+def test_prop_round_trip_is_lossless(cls: type[DomainEventBase], actor: uuid.UUID | None,
+                                     trace_id: str | None, t: float, seed: int) -> None:
+    env = EventEnvelope.new(TENANT, actor, _sample_event(cls), ids=IdGenerator(ManualClock(t), seed),
+                            trace_id=trace_id)
+    assert EventEnvelope.from_json(env.to_json_dict()) == env
+    assert EventEnvelope.from_json(env.to_json()) == env
+    assert EventEnvelope.from_json(env.to_json().encode("utf-8")) == env
+
+
+def test_envelope_event_is_the_same_form_parse_event_reads() -> None:
+    env = _envelope(OrderPlaced(order_id=uuid.uuid4(), total=10000, currency="USD"))
+    assert parse_event(env.to_json_dict()["event"]) == env.event
+
+
+def test_rust_timestamps_with_nanoseconds_and_offsets_are_read() -> None:
+    data = _envelope().to_json_dict()
+    data["timestamp"] = "2026-02-13T11:13:00.123456789+03:00"
+    env = EventEnvelope.from_json(data)
+    # Python datetimes hold microseconds: the nanosecond digits are dropped.
+    assert env.timestamp == datetime(2026, 2, 13, 8, 13, 0, 123456, tzinfo=timezone.utc)
+
+
+def test_event_type_is_not_cross_checked_like_serde() -> None:
+    data = _envelope().to_json_dict()
+    data["event_type"] = "something.else"
+    assert EventEnvelope.from_json(data).event_type == "something.else"
+
+
+def test_missing_optional_fields_read_as_none() -> None:
+    data = _envelope().to_json_dict()
+    for key in ("causation_id", "actor_id", "trace_id"):
+        del data[key]
+    env = EventEnvelope.from_json(data)
+    assert env.causation_id is None and env.actor_id is None and env.trace_id is None
+
+
+# --------------------------------------------------------------------------------------------
+# Malformed envelopes
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["id", "event_type", "schema_version", "correlation_id", "tenant_id",
+                                 "timestamp", "retry_count", "event"])
+def test_missing_required_field_is_named(key: str) -> None:
+    data = _envelope().to_json_dict()
+    del data[key]
+    error = _format_error(data)
+    assert error.field == key and "Field required" in str(error)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("id", "not-a-uuid"), ("tenant_id", 5), ("schema_version", -1), ("schema_version", 2**16),
+    ("retry_count", -1), ("retry_count", 1.0), ("retry_count", 2**32), ("trace_id", 5),
+    ("timestamp", "2026-02-13T08:13:00"), ("timestamp", 1_770_000_000), ("timestamp", "yesterday"),
+])
+def test_wrong_value_is_named(key: str, value: Any) -> None:
+    data = _envelope().to_json_dict()
+    data[key] = value
+    assert _format_error(data).field == key
+    assert _format_error(json.dumps(data)).field == key
+
+
+def test_bad_event_field_is_named_with_its_path() -> None:
+    data = _envelope().to_json_dict()
+    data["event"]["data"]["kind"] = 5
+    assert _format_error(data).field == "event.data.kind"
+
+
+def test_unknown_event_variant_is_named() -> None:
+    data = _envelope().to_json_dict()
+    data["event"] = {"type": "Nope", "data": {}}
+    error = _format_error(data)
+    assert error.field == "event.type" and "unknown event variant 'Nope'" in str(error)
+
+
+@pytest.mark.parametrize("obj", ["{", b"\x00", "[]", 5, None])
+def test_not_an_envelope_at_all(obj: Any) -> None:
+    error = _format_error(obj)
+    assert error.field is None and str(error).startswith("malformed EventEnvelope")
