@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from model.trace import Observer
+from model.transitions import Edge, TransitionTable
 
 USIZE_MAX = 2**64 - 1
 COMPONENT = "backpressure"
@@ -55,28 +56,21 @@ class BackpressureState(str, Enum):
         return self is not BackpressureState.NORMAL
 
 
-class Edge(NamedTuple):
-    source: BackpressureState
-    target: BackpressureState
-    trigger: str
-    guard: str
-
-
 _N, _W, _C = BackpressureState.NORMAL, BackpressureState.WARNING, BackpressureState.CRITICAL
 
-TRANSITIONS: tuple[Edge, ...] = (
-    Edge(_N, _W, "acquire", "depth reaches warning_depth"),
-    Edge(_N, _C, "acquire", "depth reaches critical_depth == warning_depth"),
-    Edge(_W, _C, "acquire", "depth reaches critical_depth"),
-    Edge(_C, _W, "release", "depth drops below critical_depth, still >= warning_depth"),
-    Edge(_C, _N, "release", "depth drops below critical_depth and warning_depth"),
-    Edge(_W, _N, "release", "depth drops below warning_depth"),
-    Edge(_N, _C, "release_wrap", "release at depth 0 wraps the usize (faithful only)"),
-    Edge(_W, _C, "release_wrap", "release at depth 0 wraps the usize when warning_depth is 0"),
-)
+TRANSITIONS = TransitionTable(COMPONENT, (
+    Edge("normal", "warning", "acquire", "depth reaches warning_depth"),
+    Edge("normal", "critical", "acquire", "depth reaches critical_depth == warning_depth"),
+    Edge("warning", "critical", "acquire", "depth reaches critical_depth"),
+    Edge("critical", "warning", "release", "depth drops below critical_depth, still >= warning_depth"),
+    Edge("critical", "normal", "release", "depth drops below critical_depth and warning_depth"),
+    Edge("warning", "normal", "release", "depth drops below warning_depth"),
+    Edge("normal", "critical", "release_wrap", "release at depth 0 wraps the usize",
+         frozenset({"faithful"})),
+    Edge("warning", "critical", "release_wrap", "release at depth 0 wraps the usize when warning_depth is 0",
+         frozenset({"faithful"})),
+))
 """Every legal state change, with what fires it. Code, coverage and diagrams read this table."""
-
-_EDGE_INDEX = {(e.source, e.target, e.trigger): e for e in TRANSITIONS}
 
 
 class BackpressureConfig(BaseModel):
@@ -240,9 +234,7 @@ class BackpressureController:
         source, target = self._state_at(before), self._state_at(after)
         if source is target:
             return
-        edge = _EDGE_INDEX.get((source, target, trigger))
-        if edge is None:  # the table is the contract: an undeclared edge is a model bug
-            raise AssertionError(f"undeclared backpressure transition {source.value} -> {target.value} on {trigger}")
+        TRANSITIONS.check(source.value, target.value, trigger, self.config.variant)
         self.observer.transition(COMPONENT, self.name, source.value, target.value, trigger)  # type: ignore[union-attr]
 
     def metrics(self) -> BackpressureMetrics:

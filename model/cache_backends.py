@@ -25,17 +25,17 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Generic, Hashable, Literal, NamedTuple, Protocol, TypeVar, runtime_checkable
+from typing import Generic, Hashable, Literal, Protocol, TypeVar, runtime_checkable
 
 from model.clock import Clock
 from model.trace import Observer
+from model.transitions import Edge, TransitionTable
 
 __all__ = [
     "ENTRY_TRANSITIONS",
     "CacheBackend",
     "CacheError",
     "CacheStats",
-    "EntryEdge",
     "ExpiringLruCache",
     "InMemoryCacheBackend",
 ]
@@ -90,25 +90,17 @@ class CacheBackend(Protocol):
 EntryState = Literal["absent", "fresh"]
 
 
-class EntryEdge(NamedTuple):
-    source: EntryState
-    target: EntryState
-    trigger: str
-    guard: str
-
-
-ENTRY_TRANSITIONS: tuple[EntryEdge, ...] = (
-    EntryEdge("absent", "fresh", "insert", "insert of a key not present"),
-    EntryEdge("fresh", "fresh", "insert", "insert over a live entry (restarts its TTL and TTI)"),
-    EntryEdge("fresh", "absent", "expire_ttl", "now >= inserted + ttl"),
-    EntryEdge("fresh", "absent", "expire_tti", "now >= last_access + tti (and TTL not reached)"),
-    EntryEdge("fresh", "absent", "evict", "insert of a new key with capacity live entries (LRU victim)"),
-    EntryEdge("fresh", "absent", "invalidate", "invalidate(key) or invalidate_all()"),
-)
+ENTRY_TRANSITIONS = TransitionTable("cache_entry", (
+    Edge("absent", "fresh", "insert", "insert of a key not present"),
+    Edge("fresh", "fresh", "insert", "insert over a live entry (restarts its TTL and TTI)"),
+    Edge("fresh", "absent", "expire_ttl", "now >= inserted + ttl"),
+    Edge("fresh", "absent", "expire_tti", "now >= last_access + tti (and TTL not reached)"),
+    Edge("fresh", "absent", "evict", "insert of a new key with capacity live entries (LRU victim)"),
+    Edge("fresh", "absent", "invalidate", "invalidate(key) or invalidate_all()"),
+))
 """Every state change of one cache entry. Trace: a `transition` with instance ``"<name>[<key>]"``
 and cause = trigger (only when an observer is attached)."""
 
-_EDGE_KEYS = frozenset((e.source, e.target, e.trigger) for e in ENTRY_TRANSITIONS)
 
 
 class _Entry(Generic[V]):
@@ -145,7 +137,7 @@ class ExpiringLruCache(Generic[K, V]):
     # -- internals ------------------------------------------------------------------------
 
     def _note(self, key: K, source: EntryState, target: EntryState, trigger: str) -> None:
-        assert (source, target, trigger) in _EDGE_KEYS, (source, target, trigger)
+        ENTRY_TRANSITIONS.check(source, target, trigger)
         if self.observer is not None:
             self.observer.transition(self.component, f"{self.name}[{key}]", source, target, trigger)
 

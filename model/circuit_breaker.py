@@ -32,12 +32,13 @@ legal state changes; the code fires them through `_move`, and coverage and diagr
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Callable, Literal, NamedTuple, TypeVar
+from typing import Any, Callable, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from model.clock import Clock
 from model.trace import Observer
+from model.transitions import Edge, TransitionTable
 
 T = TypeVar("T")
 U32_MAX = 2**32 - 1
@@ -62,39 +63,27 @@ _STATE_CODE = {_CLOSED: 0, _OPEN: 1, _HALF: 2}
 Variant = Literal["resilience", "standalone", "hardened"]
 
 
-class Edge(NamedTuple):
-    source: CircuitState
-    target: CircuitState
-    trigger: str
-    guard: str
-    variants: frozenset[str]
+_ALL = None  # every variant
+_CB_B = frozenset({"resilience", "hardened"})  # CB-A has no open()/close()
+_CB_A = frozenset({"standalone"})
 
-
-_ALL = frozenset({"resilience", "standalone", "hardened"})
-
-TRANSITIONS: tuple[Edge, ...] = (
-    Edge(_CLOSED, _OPEN, "failure_threshold", "consecutive failures >= failure_threshold", _ALL),
-    Edge(_OPEN, _HALF, "timeout_elapsed", "a call arrives >= timeout after the circuit opened", _ALL),
-    Edge(_HALF, _CLOSED, "success_threshold", "half-open successes >= success_threshold", _ALL),
-    Edge(_HALF, _OPEN, "probe_failed", "any failure of a half-open probe", _ALL),
-    Edge(_CLOSED, _OPEN, "manual_open", "open() called", _ALL - {"standalone"}),
-    Edge(_HALF, _OPEN, "manual_open", "open() called", _ALL - {"standalone"}),
-    Edge(_OPEN, _CLOSED, "manual_close", "close() called", _ALL - {"standalone"}),
-    Edge(_HALF, _CLOSED, "manual_close", "close() called", _ALL - {"standalone"}),
-    Edge(_OPEN, _CLOSED, "reset", "reset() called", _ALL),
-    Edge(_HALF, _CLOSED, "reset", "reset() called", _ALL),
-    # CB-A judges an outcome by the state the call started in: a call admitted while Closed can
-    # fail after another call has already moved the circuit to HalfOpen and trip it from there.
-    Edge(_HALF, _OPEN, "failure_threshold", "late failure of a call admitted while Closed (CB-A)",
-         frozenset({"standalone"})),
-    Edge(_CLOSED, _OPEN, "probe_failed", "late failure of a half-open probe after close (CB-A)",
-         frozenset({"standalone"})),
-    Edge(_OPEN, _CLOSED, "success_threshold", "late success of a half-open probe after a trip (CB-A)",
-         frozenset({"standalone"})),
-)
-"""Every legal state change: (source, target, trigger, guard, variants that have it)."""
-
-_EDGES = {(e.source, e.target, e.trigger): e for e in TRANSITIONS}
+TRANSITIONS = TransitionTable(COMPONENT, (
+    Edge("closed", "open", "failure_threshold", "consecutive failures >= failure_threshold", _ALL),
+    Edge("open", "half_open", "timeout_elapsed", "a call arrives >= timeout after the circuit opened", _ALL),
+    Edge("half_open", "closed", "success_threshold", "half-open successes >= success_threshold", _ALL),
+    Edge("half_open", "open", "probe_failed", "any failure of a half-open probe", _ALL),
+    Edge("closed", "open", "manual_open", "open() called", _CB_B),
+    Edge("half_open", "open", "manual_open", "open() called", _CB_B),
+    Edge("open", "closed", "manual_close", "close() called", _CB_B),
+    Edge("half_open", "closed", "manual_close", "close() called", _CB_B),
+    Edge("open", "closed", "reset", "reset() called", _ALL),
+    Edge("half_open", "closed", "reset", "reset() called", _ALL),
+    # CB-A judges an outcome by the state the call started in, so outcomes can land late:
+    Edge("half_open", "open", "failure_threshold", "late failure of a call admitted while Closed", _CB_A),
+    Edge("closed", "open", "probe_failed", "late failure of a half-open probe after a close", _CB_A),
+    Edge("open", "closed", "success_threshold", "late success of a half-open probe after a trip", _CB_A),
+))
+"""Every legal state change, with its trigger, guard and the variants that have it."""
 
 
 class CircuitBreakerConfig(BaseModel):
@@ -279,10 +268,7 @@ class CircuitBreaker:
 
     def _move(self, target: CircuitState, trigger: str) -> None:
         source = self._state
-        edge = _EDGES.get((source, target, trigger))
-        if edge is None or self._variant not in edge.variants:
-            raise AssertionError(f"undeclared circuit transition {source.value} -> {target.value} "
-                                 f"on {trigger} for variant {self._variant}")
+        TRANSITIONS.check(source.value, target.value, trigger, self._variant)
         self._state = target
         self._episode += 1
         if self._variant != "standalone":

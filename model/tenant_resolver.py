@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal, NamedTuple, Union
+from typing import Callable, Iterable, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,13 +77,13 @@ from model.tenant_keys import (
 from model.tenant_store import TenantContext, TenantDatabaseError, TenantError, TenantNotFoundError
 from model.tenant_validation import TenantValidationError, classify_identifier
 from model.trace import Observer
+from model.transitions import Edge, TransitionTable
 
 __all__ = [
     "COMPONENT",
     "LOAD_TRANSITIONS",
     "Behaviour",
     "Hit",
-    "LoadEdge",
     "LoadResult",
     "LoadTicket",
     "MiddlewareTenantResolver",
@@ -105,23 +105,15 @@ Behaviour = Literal["v1", "v2", "hardened"]
 LoadState = Literal["idle", "loading"]
 
 
-class LoadEdge(NamedTuple):
-    source: LoadState
-    target: LoadState
-    trigger: str
-    guard: str
-
-
-LOAD_TRANSITIONS: tuple[LoadEdge, ...] = (
-    LoadEdge("idle", "loading", "miss", "no cached entry and no load in flight: the caller gets the ticket"),
-    LoadEdge("loading", "idle", "loaded", "complete(ticket, context)"),
-    LoadEdge("loading", "idle", "not_found", "complete(ticket, None)"),
-    LoadEdge("loading", "idle", "failed", "complete(ticket, error), or V1's negative write failed"),
-)
+LOAD_TRANSITIONS = TransitionTable(COMPONENT, (
+    Edge("idle", "loading", "miss", "no cached entry and no load in flight: the caller gets the ticket"),
+    Edge("loading", "idle", "loaded", "complete(ticket, context)"),
+    Edge("loading", "idle", "not_found", "complete(ticket, None)"),
+    Edge("loading", "idle", "failed", "complete(ticket, error), or V1's negative write failed"),
+))
 """The per-key load slot, the same in all three behaviours. A lookup of a key in ``loading``
 gets a `Wait` (decision ``coalesced``) and leaves the slot as it is."""
 
-_EDGE_KEYS = frozenset((e.source, e.target, e.trigger) for e in LOAD_TRANSITIONS)
 
 
 class TenantResolverConfig(BaseModel):
@@ -265,7 +257,7 @@ class _ResolverBase:
     # -- trace --------------------------------------------------------------------------------
 
     def _move(self, key: TenantKey, source: LoadState, target: LoadState, trigger: str) -> None:
-        assert (source, target, trigger) in _EDGE_KEYS, (source, target, trigger)
+        LOAD_TRANSITIONS.check(source, target, trigger)
         if self.observer is not None:
             self.observer.transition(COMPONENT, f"{self.name}[{key}]", source, target, trigger)
 

@@ -37,6 +37,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
+from model.rust_text import (
+    RUST_UNICODE_VERSION,
+    WHITE_SPACE,
+    rust_to_lowercase,
+    rust_trim,
+    utf8_len,
+)
+
 __all__ = [
     "MAX_HOST_BYTES",
     "MAX_LABEL_BYTES",
@@ -59,9 +67,6 @@ __all__ = [
     "utf8_len",
 ]
 
-RUST_UNICODE_VERSION: Final = "17.0.0"
-"""Unicode version of the case mapping reproduced here (`char::UNICODE_VERSION` of rustc 1.95)."""
-
 MAX_SLUG_BYTES: Final = 64
 """`validate_slug`: more UTF-8 bytes than this (after normalisation) is `TooLong`. The pattern
 allows only 63 characters, so a 64-byte slug passes this check and fails the pattern."""
@@ -73,31 +78,6 @@ MAX_LABEL_BYTES: Final = 63
 """`validate_host`: a dot-separated label longer than this is `InvalidHostname`."""
 
 NIL_UUID: Final = uuid.UUID(int=0)
-
-# The Unicode White_Space property (PropList.txt; unchanged since Unicode 6.3): exactly what
-# Rust's `char::is_whitespace` and therefore `str::trim` use. Not Python's `str.isspace()`.
-WHITE_SPACE: Final[frozenset[str]] = frozenset(
-    [chr(cp) for cp in range(0x0009, 0x000D + 1)]
-    + ["\u0020", "\u0085", "\u00a0", "\u1680"]
-    + [chr(cp) for cp in range(0x2000, 0x200A + 1)]
-    + ["\u2028", "\u2029", "\u202f", "\u205f", "\u3000"]
-)
-_WHITE_SPACE_CHARS: Final = "".join(sorted(WHITE_SPACE))
-
-# Simple lowercase mappings that Unicode 16.0/17.0 added and Python 3.11 (Unicode 14.0) lacks.
-# Generated from rustc 1.95 (`char::to_lowercase` over all scalar values, diffed with `str.lower`).
-_LOWERCASE_ADDED_AFTER_UNICODE_14: Final[dict[int, int]] = {
-    0x1C89: 0x1C8A,  # CYRILLIC CAPITAL LETTER TJE
-    0xA7CB: 0x0264,  # LATIN CAPITAL LETTER RAMS HORN (3 bytes -> 2)
-    0xA7CC: 0xA7CD,
-    0xA7CE: 0xA7CF,
-    0xA7D2: 0xA7D3,
-    0xA7D4: 0xA7D5,
-    0xA7DA: 0xA7DB,
-    0xA7DC: 0x019B,  # LATIN CAPITAL LETTER LAMBDA WITH STROKE (3 bytes -> 2)
-    **{cp: cp + 0x20 for cp in range(0x10D50, 0x10D65 + 1)},  # Garay capitals
-    **{cp: cp + 0x1B for cp in range(0x16EA0, 0x16EB8 + 1)},  # Beria Erfe capitals
-}
 
 # `\A...\Z`, never `^...$`: Rust's `$` does not match before a trailing newline, Python's does.
 SLUG_PATTERN: Final = re.compile(r"\A[a-z0-9][a-z0-9-]{0,62}\Z")
@@ -198,21 +178,6 @@ def _as_rust_str(raw: object) -> str:
                 f"U+{ord(text[exc.start]):04X} at index {exc.start}"
             ) from None
     return text
-
-
-def rust_trim(text: str) -> str:
-    """Rust `str::trim`: strip leading/trailing Unicode White_Space (see `WHITE_SPACE`)."""
-    return text.strip(_WHITE_SPACE_CHARS)
-
-
-def rust_to_lowercase(text: str) -> str:
-    """Rust `str::to_lowercase` (full mapping, final-sigma rule) at `RUST_UNICODE_VERSION`."""
-    return text.lower().translate(_LOWERCASE_ADDED_AFTER_UNICODE_14)
-
-
-def utf8_len(text: str) -> int:
-    """Length in UTF-8 bytes, as Rust's `str::len`."""
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
 
 
 def _normalise(raw: object) -> str:

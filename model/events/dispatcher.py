@@ -48,13 +48,14 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from model.clock import Clock, ManualClock
 from model.events.bus import ChannelClosed, EventBus, Lagged, Receiver, RustokError
 from model.trace import Observer
+from model.transitions import Edge, TransitionTable
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from model.events.envelope import EventEnvelope
@@ -69,21 +70,15 @@ Revision = Literal["2026-02-13", "2026-02-14"]
 # --------------------------------------------------------------------------------------------
 
 
-class Edge(NamedTuple):
-    source: str
-    target: str
-    trigger: str
-
-
-TRANSITIONS: tuple[Edge, ...] = (
-    Edge("created", "running", "start"),
-    Edge("running", "stopped", "stop"),
-    Edge("running", "closed", "channel_closed"),
-    Edge("running", "crashed", "inline_panic"),  # 02-13 fail-fast: a panic kills the receive loop
-)
-"""The dispatcher's lifecycle. Work already handed out completes in every state."""
-
-_EDGES = {(e.source, e.trigger): e for e in TRANSITIONS}
+TRANSITIONS = TransitionTable(COMPONENT, (
+    Edge("created", "running", "start", "start() on a new dispatcher"),
+    Edge("running", "stopped", "stop", "stop() aborts the receive loop"),
+    Edge("running", "closed", "channel_closed", "the bus closed and the receiver drained"),
+    Edge("running", "crashed", "inline_panic", "02-13 fail-fast: a panic kills the inline receive loop",
+         frozenset({"2026-02-13"})),
+))
+"""The dispatcher's lifecycle (variants here are revisions). Work already handed out completes
+in every state."""
 
 
 class DispatcherStateError(RuntimeError):
@@ -384,12 +379,13 @@ class EventDispatcher:
         self._move(trigger)
 
     def _move(self, trigger: str) -> None:
-        edge = _EDGES.get((self.state, trigger))
-        if edge is None:
-            raise DispatcherStateError(f"dispatcher {self.name!r}: no transition from {self.state} on {trigger}")
-        self.state = edge.target
+        source = self.state
+        target = TRANSITIONS.target_of(source, trigger)
+        if target is None:
+            raise DispatcherStateError(f"dispatcher {self.name!r}: no transition from {source} on {trigger}")
+        self.state = target
         if self.observer is not None:
-            self.observer.transition(COMPONENT, self.name, edge.source, edge.target, trigger)
+            self.observer.transition(COMPONENT, self.name, source, target, trigger)
 
     # -- the driver protocol -------------------------------------------------------------
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, and_, or_, select, update
@@ -56,6 +56,7 @@ from model.events.bus import EventTransport, ExternalError, NotFoundError, Rusto
 from model.events.db import UnparsablePayload, clock_datetime
 from model.events.outbox import LAST_ERROR_MAX, WORKER_ID_MAX, SysEventStatus, sys_events
 from model.trace import Observer
+from model.transitions import Edge, IllegalTransition, TransitionTable
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from model.events.envelope import EventEnvelope
@@ -67,25 +68,19 @@ _PENDING, _DISPATCHED, _FAILED = (SysEventStatus.PENDING.value, SysEventStatus.D
                                   SysEventStatus.FAILED.value)
 
 
-class RowEdge(NamedTuple):
-    source: str
-    target: str
-    trigger: str
-
-
-ROW_TRANSITIONS: tuple[RowEdge, ...] = (
-    RowEdge("pending", "claimed", "claim"),
-    RowEdge("claimed", "claimed", "reclaim"),  # hardened: the lease expired, another worker took it
-    RowEdge("claimed", "dispatched", "published"),
-    RowEdge("claimed", "pending", "retry_scheduled"),
-    RowEdge("claimed", "failed", "max_attempts"),
-)
+ROW_TRANSITIONS = TransitionTable("sys_event", (
+    Edge("pending", "claimed", "claim", "pending, due and unclaimed; claimed_at = now"),
+    Edge("claimed", "claimed", "reclaim", "the claim lease expired; another worker takes the row",
+         frozenset({"hardened"})),
+    Edge("claimed", "dispatched", "published", "target.publish succeeded"),
+    Edge("claimed", "pending", "retry_scheduled", "publish failed, retry_count < max_attempts"),
+    Edge("claimed", "failed", "max_attempts", "publish failed, retry_count >= max_attempts (DLQ)"),
+))
 """A `sys_events` row's life as the relay sees it ("claimed" is a pending row with a claim).
 There is deliberately no edge out of "claimed" for a relay that died: in the faithful variant
 such a row stays claimed for good. Reported as ``transition`` records of component
 ``sys_event`` with the row id as the instance."""
 
-_ROW_EDGES = {(e.source, e.trigger): e for e in ROW_TRANSITIONS}
 
 
 def _default_worker_id() -> str:
@@ -284,8 +279,10 @@ class OutboxRelay:
         return claimed
 
     def _row_transition(self, row: ClaimedEvent, source: str, trigger: str) -> None:
-        edge = _ROW_EDGES[(source, trigger)]
-        self.observer.transition("sys_event", str(row.id), edge.source, edge.target,  # type: ignore[union-attr]
+        target = ROW_TRANSITIONS.target_of(source, trigger, self.config.variant)
+        if target is None:
+            raise IllegalTransition(f"sys_event: undeclared transition from {source} on {trigger!r}")
+        self.observer.transition("sys_event", str(row.id), source, target,  # type: ignore[union-attr]
                                  f"{trigger} by {self.config.worker_id}")
 
     # -- steps 2-4: process one row ------------------------------------------------------

@@ -27,13 +27,9 @@ from model.events import (
     validate_optional_uuid,
     validate_range,
 )
-from model.events.validation import (
-    I64_MAX,
-    RUST_WHITESPACE,
-    is_rust_alphanumeric,
-    rust_trim,
-    utf8_len,
-)
+from model.events.validation import I64_MAX
+from model.rust_text import WHITE_SPACE as RUST_WHITESPACE
+from model.rust_text import is_rust_alphanumeric, rust_trim, utf8_len
 
 NIL = uuid.UUID(int=0)
 
