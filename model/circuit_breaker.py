@@ -349,46 +349,53 @@ class CircuitBreaker:
 
     def on_success(self, permit: Permit) -> None:
         """Record that the admitted call succeeded."""
-        if not self._finish(permit):
-            return
-        variant = self._variant
-        if variant == "resilience":
-            state = self._state
-            if state is _CLOSED:
-                self.failure_count = 0
-            elif state is _HALF:
-                self.success_count += 1
-                if self.success_count >= self._success_threshold:
-                    self._close_from_half_open()
-            # Open: Rust logs "Unexpected success in Open state" and changes nothing.
-        elif variant == "standalone":
-            self._standalone_outcome(permit, ok=True)
-        else:
-            self._hardened_outcome(permit, ok=True)
-        self.total_successes += 1
+        if self._finish(permit):
+            self._record(permit, True)
+            self.total_successes += 1
 
     def on_failure(self, permit: Permit) -> None:
         """Record that the admitted call failed."""
-        if not self._finish(permit):
-            return
+        if self._finish(permit):
+            self._record(permit, False)
+            self.total_failures += 1
+
+    def _record(self, permit: Permit, ok: bool) -> None:
         variant = self._variant
-        if variant == "resilience":
-            state = self._state
-            if state is _CLOSED:
+        if variant == "standalone":
+            self._standalone_outcome(permit, ok)
+            return
+        if variant == "hardened":
+            current = permit.episode == self._episode
+            if permit.counted and current:
+                self.half_open_requests -= 1
+            if not current:
+                return  # a stale outcome: the state it was admitted in is gone
+        self._outcome_in_current_state(ok)
+
+    def _outcome_in_current_state(self, ok: bool) -> None:
+        """CB-B: an outcome is judged by the state the breaker is in *now*."""
+        state = self._state
+        if state is _CLOSED:
+            if ok:
+                self.failure_count = 0
+            else:
                 self.failure_count += 1
                 if self.failure_count >= self._failure_threshold:
                     self.success_count = 0
                     self._trip("failure_threshold")
-            elif state is _HALF:
+        elif state is _HALF:
+            if ok:
+                self.success_count += 1
+                if self.success_count >= self._success_threshold:
+                    self._close_from_half_open()
+            else:
                 self.failure_count = self.success_count = self.half_open_requests = 0
                 self._trip("probe_failed")
-            else:  # a call admitted earlier that fails late extends the open period
-                self.last_failure_time = self.clock()
-        elif variant == "standalone":
-            self._standalone_outcome(permit, ok=False)
-        else:
-            self._hardened_outcome(permit, ok=False)
-        self.total_failures += 1
+        elif not ok:
+            # Open (a call admitted earlier fails late): the open period is extended. A success
+            # while Open changes nothing (Rust logs "Unexpected success in Open state"). Hardened
+            # never gets here: a permit from before the trip is stale.
+            self.last_failure_time = self.clock()
 
     def _close_from_half_open(self) -> None:
         self.failure_count = self.success_count = self.half_open_requests = 0
@@ -420,30 +427,6 @@ class CircuitBreaker:
                                                   "resets it, unless that episode has already begun)")
                 else:
                     self.half_open_requests -= 1
-
-    def _hardened_outcome(self, permit: Permit, ok: bool) -> None:
-        current = permit.episode == self._episode
-        if permit.counted and current:
-            self.half_open_requests -= 1
-        if not current:
-            return  # a stale outcome: the state it was admitted in is gone
-        state = self._state
-        if state is _CLOSED:
-            if ok:
-                self.failure_count = 0
-            else:
-                self.failure_count += 1
-                if self.failure_count >= self._failure_threshold:
-                    self.success_count = 0
-                    self._trip("failure_threshold")
-        elif state is _HALF:
-            if ok:
-                self.success_count += 1
-                if self.success_count >= self._success_threshold:
-                    self._close_from_half_open()
-            else:
-                self.failure_count = self.success_count = self.half_open_requests = 0
-                self._trip("probe_failed")
 
     # -- convenience ---------------------------------------------------------------------------
 
