@@ -69,7 +69,7 @@ def trace_check(path: Path) -> None:
               help="Also write the trace as JSON Lines here.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary tables.")
 def demo(trace_path: Path | None, quiet: bool) -> None:
-    """Tell the breaker and backpressure stories (faithful vs hardened) and print their transitions."""
+    """Tell the breaker, tenant-resolver and backpressure stories (faithful vs hardened)."""
     from scenarios.demo import run_demo
 
     result = run_demo()
@@ -83,7 +83,7 @@ def demo(trace_path: Path | None, quiet: bool) -> None:
             elif record.kind == "anomaly":
                 console.print(f"  t={record.t:8.2f}  {record.instance:<36} [red]ANOMALY[/red] "
                               f"{record.anomaly}: {record.message}")
-    for story in ("breaker", "backpressure"):
+    for story in ("breaker", "tenants", "backpressure"):
         rows = [s for s in result.summaries if s["story"] == story]
         table = Table(title=f"{story} story", title_justify="left")
         columns = [k for k in rows[0] if k != "story"]

@@ -6,7 +6,11 @@ Scripted on a `ManualClock` (no simpy yet): the same model objects that scenario
    t=10 s the cache fails; the breaker trips after `failure_threshold` failures and rejects fast.
    The cache comes back at t=50 s; probes close the breaker. Told per variant with the Rust
    defaults and with a config under which CB-B sticks half-open for good.
-2. *A burst and a double release.* 120 events arrive faster than a handler drains them; the
+2. *Redis goes away under the tenant resolver.* Requests for three tenants (and one unknown
+   slug) arrive at 2/s through a resolver whose caches live in Redis. Redis refuses connections
+   from t=20 s to t=80 s. The live middleware (v1) turns every cache error into HTTP 500, and its
+   breakers only make those 500s faster; hardened falls back to the database and keeps serving.
+3. *A burst and a double release.* 120 events arrive faster than a handler drains them; the
    controller goes Normal -> Warning -> Critical and rejects at 90 %. Then a buggy caller
    releases one slot too many: faithful wraps the usize and rejects everything after; hardened
    saturates. Both record the anomaly.
@@ -20,6 +24,9 @@ from typing import Any
 from model.backpressure import BackpressureConfig, BackpressureController, BackpressureError
 from model.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
 from model.clock import ManualClock
+from model.redis_cache import RedisCacheBackend, RedisCacheConfig, RedisFaults
+from model.tenant_resolver import MiddlewareTenantResolver, TenantResolverConfig
+from model.tenant_store import TenantStore
 from model.trace import TraceRecorder
 
 
@@ -62,6 +69,50 @@ def breaker_story(recorder: TraceRecorder, clock: ManualClock, variant: str, *, 
             "final_state": stats.state.value, **outcomes,
             "success_rate": round(stats.success_rate(), 3), "rejection_rate": round(stats.rejection_rate(), 3),
             "state_transitions": stats.state_transitions}
+
+
+def tenant_story(recorder: TraceRecorder, clock: ManualClock, behaviour: str, *, duration: float = 120.0,
+                 outage: tuple[float, float] = (20.0, 80.0)) -> dict[str, Any]:
+    """2 requests/s over four slugs (one unknown) while Redis refuses connections in `outage`."""
+    store = TenantStore()
+    for slug in ("acme", "globex", "initech"):
+        store.create(slug.title(), slug, f"{slug}.example.com", {})
+    faults = RedisFaults()
+    caches = {role: RedisCacheBackend(RedisCacheConfig(prefix=f"tenant-cache:v1:{role}", ttl=ttl), clock=clock,
+                                      faults=faults, observer=recorder, name=f"redis-{role}-{behaviour}")
+              for role, ttl in (("data", 300), ("negative", 60))}
+    resolver = MiddlewareTenantResolver(TenantResolverConfig(behaviour=behaviour), clock=clock,
+                                        positive=caches["data"], negative=caches["negative"],
+                                        observer=recorder, name=f"tenants-{behaviour}")
+    slugs = ("acme", "globex", "initech", "nobody")
+    statuses = {"200": 0, "404": 0, "500": 0}
+    during_outage = {"200": 0, "404": 0, "500": 0}
+    db_loads = 0
+
+    def load(key):  # the tenants table, counting how often the resolver had to go there
+        nonlocal db_loads
+        db_loads += 1
+        return store.find(key)
+
+    start, i = clock(), 0
+    while clock() - start < duration:
+        now = clock() - start
+        if now >= outage[0] and faults.mode is None and now < outage[1]:
+            recorder.fault("redis_outage", "start", "redis", {"mode": "refuse"})
+            faults.refuse()
+        elif now >= outage[1] and faults.mode is not None:
+            recorder.fault("redis_outage", "end", "redis")
+            faults.heal()
+        status, _ = resolver.resolve_request({"X-Tenant-ID": slugs[i % len(slugs)]}, load)
+        statuses[str(status)] += 1
+        if outage[0] <= now < outage[1]:
+            during_outage[str(status)] += 1
+        i += 1
+        clock.advance(0.5)
+    served = during_outage["200"] + during_outage["404"]
+    return {"story": "tenants", "behaviour": behaviour, "requests": i, **{f"http_{k}": v for k, v in statuses.items()},
+            "outage_requests_served": f"{served}/{sum(during_outage.values())}",
+            "db_loads": db_loads}
 
 
 def backpressure_story(recorder: TraceRecorder, clock: ManualClock, variant: str) -> dict[str, Any]:
@@ -108,6 +159,8 @@ def run_demo() -> DemoResult:
         for variant in ("resilience", "standalone", "hardened"):
             summary = breaker_story(recorder, clock, variant, config=config, label=label)
             result.summaries.append(summary)
+    for behaviour in ("v1", "hardened"):
+        result.summaries.append(tenant_story(recorder, clock, behaviour))
     for variant in ("faithful", "hardened"):
         result.summaries.append(backpressure_story(recorder, clock, variant))
     return result
