@@ -406,7 +406,7 @@ class CircuitBreaker:
             if ok:
                 self.failure_count = 0
             else:
-                self.failure_count = min(self.failure_count + 1, U32_MAX)
+                self.failure_count = (self.failure_count + 1) & U32_MAX  # AtomicU32::fetch_add wraps
                 if self.failure_count >= self._failure_threshold:
                     self._trip("failure_threshold")
         else:
