@@ -184,6 +184,10 @@ class RedisCacheBackend:
 
     # -- plumbing ------------------------------------------------------------------------------
 
+    def circuit_breaker(self) -> CircuitBreaker:
+        """Rust `circuit_breaker()`: the breaker every operation goes through, for monitoring."""
+        return self.breaker
+
     def full_key(self, key: str) -> str:
         """The Redis key for `key`: ``"{prefix}:{key}"``, or `key` with an empty prefix."""
         return self._prefix + key
@@ -226,7 +230,9 @@ class RedisCacheBackend:
         def ping() -> None:
             reply = self.client.execute_command("PING")
             if reply not in (True, b"PONG", "PONG"):
-                raise CacheError(f"unexpected Redis PING response: {reply!r}")
+                # Rust reads the reply as a String and formats it with `{pong}`: no quotes.
+                text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+                raise CacheError(f"unexpected Redis PING response: {text}")
 
         self._run("health", ping)
 

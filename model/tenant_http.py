@@ -5,8 +5,9 @@ status code each outcome becomes (spec §6.1-§6.3).
 - `resolve_identifier_v1(headers, settings)`: the live middleware's extraction. Header mode reads
   `header_name`; a missing value, one that is not visible ASCII, or one empty after trimming
   means the default tenant; otherwise UUID first, then slug, else 400. Host mode (also "domain"
-  and "subdomain") takes the first entry of X-Forwarded-Host, else the ``host=`` of the first
-  Forwarded entry, else Host; strips the port at the first ':'; validates the host, else 400.
+  and "subdomain") takes the first entry of X-Forwarded-Host (even an empty one), else the
+  ``host=`` of the first Forwarded entry, else Host; strips the port at the first ':'; validates
+  the host, else 400.
   Disabled resolution or an unknown mode means the default tenant.
 - `resolve_identifier_v2(headers, settings)`: V2's header order: `header_name` then the literal
   X-Tenant-ID if it parses as a UUID (any form Rust's `Uuid::parse_str` takes), then
@@ -123,6 +124,10 @@ def header_str(headers: Headers, name: str) -> str | None:
 
 _HEX = frozenset("0123456789abcdefABCDEF")
 
+# The only whitespace a readable (visible ASCII) header value can hold, so Rust's Unicode `trim()`
+# on it strips exactly these.
+_HEADER_WS = " \t"
+
 
 def _hyphenated(text: str) -> bool:
     return (len(text) == 36 and all(text[i] == "-" for i in (8, 13, 18, 23))
@@ -155,26 +160,29 @@ def parse_uuid_rust(text: str) -> uuid.UUID | None:
 
 
 def _forwarded_host(value: str) -> str | None:
-    """The ``host=`` parameter of the first element of a Forwarded header, quotes stripped.
-    Parameter names compare case-insensitively (RFC 7239)."""
+    """The ``host=`` parameter of the first element of a Forwarded header, as Rust's
+    `parse_forwarded_host`: the first ';'-separated part that starts with the literal, lowercase
+    ``host=`` once leading whitespace is trimmed (so ``Host=`` and ``host =`` are not it); then
+    '"' is trimmed from both ends, *then* whitespace. An empty value is still a value (400)."""
     first = value.split(",", 1)[0]
-    for pair in first.split(";"):
-        name, sep, param = pair.strip().partition("=")
-        if sep and name.strip().lower() == "host":
-            return param.strip().strip('"')
+    for part in first.split(";"):
+        part = part.lstrip(_HEADER_WS)
+        if part.startswith("host="):
+            return part[len("host="):].strip('"').strip(_HEADER_WS)
     return None
 
 
 def _effective_host(headers: Headers) -> str | None:
+    """Rust `extract_host`: a readable X-Forwarded-Host always wins with its first entry, trimmed,
+    even when that is empty (then `validate_host` answers 400); else a Forwarded ``host=``; else
+    Host. A header that is not visible ASCII counts as absent."""
     xfh = header_str(headers, "X-Forwarded-Host")
     if xfh is not None:
-        first = xfh.split(",", 1)[0].strip()
-        if first:
-            return first
+        return xfh.split(",", 1)[0].strip(_HEADER_WS)
     fwd = header_str(headers, "Forwarded")
     if fwd is not None:
         host = _forwarded_host(fwd)
-        if host:
+        if host is not None:
             return host
     return header_str(headers, "Host")
 

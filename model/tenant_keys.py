@@ -19,6 +19,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
+from model.rust_text import rust_to_lowercase
 from model.tenant_validation import IdentifierKind
 
 __all__ = [
@@ -65,7 +66,7 @@ class TenantKey:
 
     def _v1_value(self) -> str:
         # Rust `kind_key`: hosts are lowercased again (`str::to_lowercase`), other kinds as-is.
-        return self.value.lower() if self.kind is IdentifierKind.HOST else self.value
+        return rust_to_lowercase(self.value) if self.kind is IdentifierKind.HOST else self.value
 
     def positive_key(self) -> str:
         """V1's positive cache key, ``tenant:v1:{kind}:{value}``."""
@@ -100,10 +101,11 @@ def alias_keys(tenant_id: uuid.UUID | str, slug: str | None, domain: str | None)
 def parse_invalidation_payload(payload: str) -> tuple[str, str] | None:
     """Split an invalidation message into (positive key, negative key); None if malformed.
 
-    As the V1 listener: split on '|', take the first two parts, both must be non-empty (a third
-    part, if any, is ignored).
+    As the V1 listener (``payload.split('|')``, two ``next()``): the first two parts, which may be
+    empty (``"<key>|"`` still deletes ``<key>``); a third part, if any, is ignored. Only a payload
+    without any '|' is skipped.
     """
-    parts = payload.split("|")
-    if len(parts) < 2 or not parts[0] or not parts[1]:
+    parts = payload.split("|", 2)
+    if len(parts) < 2:
         return None
     return parts[0], parts[1]

@@ -100,10 +100,12 @@ class TenantContext:
         return replace(self, **changes)
 
     def to_json(self) -> bytes:
-        """The bytes V1 stores in its positive cache (serde_json of the context)."""
+        """The bytes V1 stores in its positive cache (serde_json of the context: compact, fields
+        in struct order, non-ASCII text as raw UTF-8 rather than ``\\u`` escapes)."""
         return json.dumps({"id": str(self.id), "name": self.name, "slug": self.slug,
                            "domain": self.domain, "settings": self.settings,
-                           "is_active": self.is_active}, separators=(",", ":")).encode()
+                           "is_active": self.is_active}, separators=(",", ":"),
+                          ensure_ascii=False).encode("utf-8")
 
     @classmethod
     def from_json(cls, data: bytes) -> TenantContext:

@@ -44,10 +44,11 @@ def test_parse_invalidation_payload_returns_both_keys() -> None:
     assert parse_invalidation_payload(payload) == ("tenant:v1:slug:demo", "tenant_negative:v1:slug:demo")
 
 
-def test_parse_invalidation_payload_rejects_malformed_payload() -> None:
+def test_parse_invalidation_payload_rejects_only_a_payload_without_a_bar() -> None:
     assert parse_invalidation_payload("tenant:v1:slug:demo") is None
-    assert parse_invalidation_payload("|tenant_negative:v1:slug:demo") is None
-    assert parse_invalidation_payload("tenant:v1:slug:demo|") is None
+    # Rust's listener takes the first two parts of split('|'), empty ones included.
+    assert parse_invalidation_payload("|tenant_negative:v1:slug:demo") == ("", "tenant_negative:v1:slug:demo")
+    assert parse_invalidation_payload("tenant:v1:slug:demo|") == ("tenant:v1:slug:demo", "")
 
 
 def test_alias_keys_cover_uuid_slug_and_domain() -> None:
