@@ -5,8 +5,9 @@ An envelope wraps one `DomainEvent` with its id, tenant, actor, correlation data
 `IdGenerator` (and optionally an explicit `now`) so that a scenario is reproducible.
 
 The JSON form is serde's: the envelope's fields in Rust order, `event` in the adjacently tagged
-form `{"type": "<Variant>", "data": {...}}`, the timestamp as RFC 3339 in UTC ("...Z"), None as
-null. It is what the outbox's `payload` column holds.
+form `{"type": "<Variant>", "data": {...}}`, the timestamp as chrono writes it (RFC 3339 in UTC,
+"...Z", with 0, 3 or 6 fraction digits), None as null. It is what the outbox's `payload` column
+holds.
 
 Envelopes are frozen: one envelope object is shared by every subscriber here, where Rust hands
 each receiver its own clone, so a handler must not be able to change what the others see. Use
@@ -15,11 +16,13 @@ each receiver its own clone, so a handler must not be able to change what the ot
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer,
+                      ValidationError)
 
 from model.events.domain import DomainEvent, DomainEventBase, EventFormatError, String, Uuid, format_errors
 from model.events.ids import IdGenerator, default_id_generator
@@ -28,10 +31,22 @@ U16 = Annotated[int, Field(strict=True, ge=0, le=2**16 - 1)]
 U32 = Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)]
 
 
+# The shape chrono's (relaxed) RFC 3339 parser reads: date, 'T'/'t'/' ', time with seconds, an
+# optional fraction, an offset. The offset is optional here only so that a naive time reaches
+# `_as_utc` and gets its own message.
+_RFC3339_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+                           r"(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})?")
+
+
 def _datetime_or_text(value: Any) -> Any:
-    # chrono's DateTime<Utc> reads only RFC 3339 text; pydantic would also take Unix numbers.
-    if isinstance(value, (datetime, str)):
+    # chrono's DateTime<Utc> reads only RFC 3339 text; pydantic would also take Unix numbers, as
+    # numbers or as numeric text ("1770000000"), and times without seconds ("2026-02-13T08:13Z").
+    if isinstance(value, datetime):
         return value
+    if isinstance(value, str):
+        if _RFC3339_TEXT.fullmatch(value):
+            return value
+        raise ValueError(f"expected an RFC 3339 timestamp such as '2026-02-13T08:13:00Z', got {value!r}")
     raise ValueError(f"expected an RFC 3339 timestamp string, got {type(value).__name__}")
 
 
@@ -42,8 +57,23 @@ def _as_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-UtcDateTime = Annotated[datetime, BeforeValidator(_datetime_or_text), AfterValidator(_as_utc)]
-"""Rust `DateTime<Utc>`: an aware datetime, normalised to UTC."""
+def _chrono_rfc3339(value: datetime) -> str:
+    # chrono serialises a DateTime<Utc> with SecondsFormat::AutoSi and 'Z': no fraction for a whole
+    # second, else the fewest of 3, 6 or 9 digits that is exact ("...:00.123Z", not pydantic's
+    # "...:00.123000Z"). Python holds microseconds, so 9 digits never occur here.
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    text = (f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+            f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}")
+    micros = value.microsecond
+    if micros:
+        text += f".{micros // 1000:03d}" if micros % 1000 == 0 else f".{micros:06d}"
+    return text + "Z"
+
+
+UtcDateTime = Annotated[datetime, BeforeValidator(_datetime_or_text), AfterValidator(_as_utc),
+                        PlainSerializer(_chrono_rfc3339, return_type=str, when_used="json")]
+"""Rust `DateTime<Utc>`: an aware datetime, normalised to UTC; in JSON, chrono's RFC 3339 text."""
 
 
 class EventEnvelope(BaseModel):
