@@ -299,6 +299,12 @@ class EventBus:
         return cls(EventBusConfig(capacity=capacity, **_config_fields(kwargs)),
                    backpressure=backpressure, **kwargs)
 
+    def clone(self) -> "EventBus":
+        """Rust `Clone`: another handle on the same sender, stats and controller. This object
+        already is that shared state, so a clone is the bus itself: a receiver subscribed
+        through one handle sees what is published through the other, and the stats are one."""
+        return self
+
     # -- introspection -------------------------------------------------------------------
 
     @property
@@ -463,6 +469,20 @@ class MemoryTransport:
 
     def __init__(self, bus: EventBus | None = None) -> None:
         self.bus = bus if bus is not None else EventBus()  # Rust: EventBus::with_capacity(128)
+
+    @classmethod
+    def with_capacity(cls, capacity: int, **kwargs: Any) -> "MemoryTransport":
+        """`MemoryTransport::with_capacity(n)`: over `EventBus::with_capacity(n)`."""
+        return cls(EventBus.with_capacity(capacity, **kwargs))
+
+    @property
+    def stats(self) -> EventBusStats:
+        """The bus's stats (shared, live)."""
+        return self.bus.stats
+
+    def subscribe(self, name: str | None = None) -> Receiver:
+        """A receiver on the transport's bus (samples `stats.subscribers` like the bus does)."""
+        return self.bus.subscribe(name)
 
     def publish(self, envelope: "EventEnvelope") -> None:
         self.bus.publish_envelope(envelope)

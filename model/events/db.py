@@ -38,6 +38,7 @@ from model.clock import Clock
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 DEFAULT_URL = "sqlite+pysqlite:///:memory:"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,11 +173,12 @@ def datetime_seconds(value: datetime, epoch: float = 0.0) -> float:
 
 
 def display_url(url: str) -> str:
-    """The URL with any password masked (safe for messages and logs)."""
+    """The URL with any password masked (safe for messages and logs), even when SQLAlchemy
+    cannot parse it (e.g. a port that is not a number)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):
+        return _URL_PASSWORD.sub(r"\1***@", url)
 
 
 def new_schema_name(prefix: str = "rustok_sim") -> str:
@@ -197,7 +199,9 @@ def make_engine(url: str | None = None, *, schema: str | None = None, echo: bool
     try:
         parsed = make_url(raw)
     except ArgumentError as exc:
-        raise DatabaseUrlError(raw, str(exc).split("\n")[0]) from None
+        raise DatabaseUrlError(shown, str(exc).split("\n")[0]) from None
+    except ValueError as exc:  # SQLAlchemy's int(port) on a port that is not a number
+        raise DatabaseUrlError(shown, f"the port is not a number ({exc})") from None
     kwargs: dict[str, Any] = dict(echo=echo, **engine_kwargs)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {})["check_same_thread"] = False

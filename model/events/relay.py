@@ -332,7 +332,10 @@ class OutboxRelay:
         return False
 
     def _count_processed(self, started: float) -> None:
-        elapsed_ms = int(max(0.0, self.clock() - started) * 1000)  # Instant::elapsed().as_millis()
+        # Instant::elapsed().as_millis(): whole milliseconds, truncated. Round to microseconds
+        # first (as `clock_datetime` does) so float noise never turns 3 ms into 2 ms.
+        elapsed_us = max(0, round((self.clock() - started) * 1_000_000))
+        elapsed_ms = elapsed_us // 1000
         self._metrics.latency_ms_total += elapsed_ms
         self._metrics.processed_total += 1
 
@@ -362,12 +365,15 @@ class OutboxRelay:
         else:
             next_attempt_at = self.now() + self.backoff(retry_count)
             values.update(status=_PENDING, next_attempt_at=next_attempt_at)
-        self._update_row(row, values)
         moved_to_dlq = values["status"] == _FAILED
-        if moved_to_dlq:
-            self._metrics.dlq_total += 1
-        else:
-            self._metrics.retry_total += 1
+
+        def count_outcome() -> None:
+            if moved_to_dlq:
+                self._metrics.dlq_total += 1
+            else:
+                self._metrics.retry_total += 1
+
+        self._update_row(row, values, on_found=count_outcome)
         if self.observer is not None:
             self._row_transition(row, "claimed", "max_attempts" if moved_to_dlq else "retry_scheduled")
             detail: dict[str, Any] = {"retry_count": retry_count, "error": message}
@@ -378,7 +384,12 @@ class OutboxRelay:
                                 str(row.id), row.event_type,
                                 str(envelope.tenant_id) if envelope is not None else None, detail)
 
-    def _update_row(self, row: ClaimedEvent, values: dict[str, Any]) -> None:
+    def _update_row(self, row: ClaimedEvent, values: dict[str, Any],
+                    on_found: Callable[[], None] | None = None) -> None:
+        """Write `values` to the row. `on_found` runs where Rust counts the outcome: faithful
+        (02-13) between `find_by_id` and the UPDATE, so a failing UPDATE (e.g. a `last_error`
+        longer than varchar(2048) on PostgreSQL) has already been counted; hardened only once the
+        UPDATE kept the claim."""
         c = sys_events.c
         with self.engine.begin() as conn:
             if self._hardened:
@@ -391,11 +402,15 @@ class OutboxRelay:
                     if self.observer is not None:
                         self.observer.decision(COMPONENT, self.name, "claim_lost", None, {"event_id": str(row.id)})
                     raise ExternalError(f"outbox event {row.id} claim was lost before completion")
+                if on_found is not None:
+                    on_found()
                 return
             # Rust 02-13: find_by_id (NotFound if gone), then update by primary key only.
             exists = conn.execute(select(c.id).where(c.id == row.id)).first()
             if exists is None:
                 raise NotFoundError(f"sys_event {row.id}")
+            if on_found is not None:
+                on_found()
             conn.execute(update(sys_events).where(c.id == row.id).values(**values))
 
     def __repr__(self) -> str:
