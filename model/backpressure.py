@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -83,6 +83,20 @@ class BackpressureConfig(BaseModel):
     warning_threshold: float = Field(0.7, allow_inf_nan=False, description="fraction of max")
     critical_threshold: float = Field(0.9, allow_inf_nan=False, description="fraction of max")
     variant: Literal["faithful", "hardened"] = "faithful"
+
+    def __init__(self, *args: Any, **data: Any) -> None:
+        """Fields by keyword, or positionally in field order like Rust's `new(max, warning,
+        critical)`: ``BackpressureConfig(1000, 0.6, 0.8)``."""
+        if args:
+            names = tuple(type(self).model_fields)
+            if len(args) > len(names):
+                raise TypeError(f"BackpressureConfig takes at most {len(names)} positional arguments "
+                                f"({len(args)} given)")
+            for name, value in zip(names, args):
+                if name in data:
+                    raise TypeError(f"BackpressureConfig got multiple values for argument {name!r}")
+                data[name] = value
+        super().__init__(**data)
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> "BackpressureConfig":

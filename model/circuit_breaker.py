@@ -17,12 +17,16 @@ Variants (``CircuitBreakerConfig.variant``):
   included), every permit belongs to an *episode* and an outcome only moves the state machine if
   it belongs to the current episode, so a slow call admitted while Closed cannot extend an Open
   period or close a half-open circuit, and ``reset()`` does not let stale outcomes skew totals.
+  Each half-open episode starts its success count afresh (as CB-A and the rewrite do), so
+  successes of an episode ended by ``open()`` do not count towards closing the next one.
   Zero thresholds are rejected at construction. With in-flight counting the breaker always
   leaves HalfOpen: every admitted probe finishes, frees its place, and the next probes come in
   until ``success_threshold`` successes close it or one failure opens it.
 
 Time is the injected clock; Open -> HalfOpen is lazy, evaluated on the next admission attempt
 (there is no timer in Rust either, so `state` keeps saying Open after the timeout until a call).
+"elapsed >= timeout" is evaluated as ``last_failure_time + timeout <= now``, one expression for
+every path, so a clock advanced by exactly `timeout` after the trip always admits the probe.
 
 The split protocol is ``permit = try_acquire()`` then ``on_success(permit)`` or
 ``on_failure(permit)``; `call(fn)` is built on the same logic. `TRANSITIONS` is the one table of
@@ -31,6 +35,7 @@ legal state changes; the code fires them through `_move`, and coverage and diagr
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import Enum
 from typing import Any, Callable, Literal, TypeVar
 
@@ -84,6 +89,13 @@ TRANSITIONS = TransitionTable(COMPONENT, (
     Edge("open", "closed", "success_threshold", "late success of a half-open probe after a trip", _CB_A),
 ))
 """Every legal state change, with its trigger, guard and the variants that have it."""
+
+
+def rust_f64_display(value: float) -> str:
+    """Rust's `Display` for f64: shortest round-trip digits, never an exponent, no trailing
+    ".0" (so 1.0 prints "1" and 2/3 prints "0.6666666666666666")."""
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class CircuitBreakerConfig(BaseModel):
@@ -301,9 +313,13 @@ class CircuitBreaker:
     def _admit_slow(self, state: CircuitState) -> Permit:
         if state is _OPEN:
             lft = self.last_failure_time
-            if lft is not None and self.clock() - lft >= self._timeout:
+            # "elapsed >= timeout", tested as "the deadline lft + timeout has been reached": the
+            # same float expression as `call()`'s fast path and `retry_after()`, and exact for a
+            # clock advanced by `timeout` from the trip (`now - lft` can round below `timeout`).
+            wait = None if lft is None else lft + self._timeout - self.clock()
+            if wait is not None and wait <= 0:
                 self.half_open_requests = 0
-                if self._variant == "standalone":
+                if self._variant != "resilience":  # CB-A; hardened: successes are per episode
                     self.success_count = 0
                 self._move(_HALF, "timeout_elapsed")
                 # The transition probe is not counted in Rust; hardened counts it in-flight.
@@ -312,7 +328,7 @@ class CircuitBreaker:
                     self.half_open_requests = 1
                 self.in_flight += 1
                 return Permit(_HALF, counted, self._episode, self._epoch)
-            raise self._reject(state, None if lft is None else max(0.0, lft + self._timeout - self.clock()))
+            raise self._reject(state, wait)
         limit = self._half_open_max
         if limit is not None and self.half_open_requests >= limit:
             raise self._reject(state, None)
@@ -518,21 +534,22 @@ class CircuitBreaker:
         """Text exposition as CB-B's `export_prometheus_metrics(name)` (from 02-17)."""
         stats = self.stats()
         label = '{name="' + name.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"}'
+        # Order and HELP texts as CB-B's exposition (02-17); rates printed like Rust's f64 Display.
         series = (
-            ("circuit_breaker_state", "gauge", "Circuit breaker state (0=closed, 1=open, 2=half_open)",
-             stats.state.as_u8()),
-            ("circuit_breaker_success_rate", "gauge", "Success rate (successes / requests)",
-             stats.success_rate()),
-            ("circuit_breaker_rejection_rate", "gauge", "Rejection rate (rejected / requests)",
-             stats.rejection_rate()),
-            ("circuit_breaker_requests_total", "counter", "Total requests through the circuit breaker",
-             stats.total_requests),
-            ("circuit_breaker_successes_total", "counter", "Total successful requests", stats.total_successes),
-            ("circuit_breaker_failures_total", "counter", "Total failed requests", stats.total_failures),
-            ("circuit_breaker_rejected_total", "counter", "Total requests rejected by the open circuit",
+            ("circuit_breaker_state", "gauge",
+             "Current state of the circuit breaker (0=closed, 1=open, 2=half_open)", stats.state.as_u8()),
+            ("circuit_breaker_requests_total", "counter", "Total number of requests", stats.total_requests),
+            ("circuit_breaker_successes_total", "counter", "Total number of successful requests",
+             stats.total_successes),
+            ("circuit_breaker_failures_total", "counter", "Total number of failed requests", stats.total_failures),
+            ("circuit_breaker_rejected_total", "counter", "Total number of rejected requests (circuit open)",
              stats.total_rejected),
-            ("circuit_breaker_state_transitions_total", "counter", "Total state transitions",
+            ("circuit_breaker_state_transitions_total", "counter", "Total number of state transitions",
              stats.state_transitions),
+            ("circuit_breaker_success_rate", "gauge", "Current success rate (0.0 - 1.0)",
+             rust_f64_display(stats.success_rate())),
+            ("circuit_breaker_rejection_rate", "gauge", "Current rejection rate (0.0 - 1.0)",
+             rust_f64_display(stats.rejection_rate())),
         )
         lines = []
         for metric, kind, help_text, value in series:

@@ -512,3 +512,36 @@ def test_defaults():
     cfg = CircuitBreakerConfig()
     assert (cfg.failure_threshold, cfg.success_threshold, cfg.timeout, cfg.half_open_max_requests,
             cfg.variant) == (5, 2, 60.0, 3, "resilience")
+
+
+def test_prometheus_exposition_is_cb_b_text_exactly():
+    breaker, _, _ = make()
+    breaker.call(ok)
+    breaker.call(ok)
+    fail_times(breaker, 1)
+    assert breaker.prometheus("redis_cache") == (
+        '# HELP circuit_breaker_state Current state of the circuit breaker (0=closed, 1=open, 2=half_open)\n'
+        '# TYPE circuit_breaker_state gauge\n'
+        'circuit_breaker_state{name="redis_cache"} 0\n'
+        '# HELP circuit_breaker_requests_total Total number of requests\n'
+        '# TYPE circuit_breaker_requests_total counter\n'
+        'circuit_breaker_requests_total{name="redis_cache"} 3\n'
+        '# HELP circuit_breaker_successes_total Total number of successful requests\n'
+        '# TYPE circuit_breaker_successes_total counter\n'
+        'circuit_breaker_successes_total{name="redis_cache"} 2\n'
+        '# HELP circuit_breaker_failures_total Total number of failed requests\n'
+        '# TYPE circuit_breaker_failures_total counter\n'
+        'circuit_breaker_failures_total{name="redis_cache"} 1\n'
+        '# HELP circuit_breaker_rejected_total Total number of rejected requests (circuit open)\n'
+        '# TYPE circuit_breaker_rejected_total counter\n'
+        'circuit_breaker_rejected_total{name="redis_cache"} 0\n'
+        '# HELP circuit_breaker_state_transitions_total Total number of state transitions\n'
+        '# TYPE circuit_breaker_state_transitions_total counter\n'
+        'circuit_breaker_state_transitions_total{name="redis_cache"} 0\n'
+        '# HELP circuit_breaker_success_rate Current success rate (0.0 - 1.0)\n'
+        '# TYPE circuit_breaker_success_rate gauge\n'
+        'circuit_breaker_success_rate{name="redis_cache"} 0.6666666666666666\n'
+        '# HELP circuit_breaker_rejection_rate Current rejection rate (0.0 - 1.0)\n'
+        '# TYPE circuit_breaker_rejection_rate gauge\n'
+        'circuit_breaker_rejection_rate{name="redis_cache"} 0\n'
+    )
