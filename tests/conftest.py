@@ -16,7 +16,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile(
-    "thorough", max_examples=2000, deadline=None, print_blob=True,
+    "thorough", max_examples=500, deadline=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("RUSTOK_SIM_HYPOTHESIS_PROFILE", "ci"))
