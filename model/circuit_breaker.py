@@ -270,12 +270,6 @@ class CircuitBreaker:
             failure_count=self.failure_count, success_count=self.success_count,
             in_flight=self.in_flight, half_open_requests=self.half_open_requests)
 
-    def retry_after(self) -> float | None:
-        """Seconds until an Open circuit admits a probe; 0 when it would now; None otherwise."""
-        if self._state is not _OPEN or self.last_failure_time is None:
-            return None
-        return max(0.0, self.last_failure_time + self._timeout - self.clock())
-
     # -- transitions -----------------------------------------------------------------------
 
     def _move(self, target: CircuitState, trigger: str) -> None:
@@ -314,8 +308,8 @@ class CircuitBreaker:
         if state is _OPEN:
             lft = self.last_failure_time
             # "elapsed >= timeout", tested as "the deadline lft + timeout has been reached": the
-            # same float expression as `call()`'s fast path and `retry_after()`, and exact for a
-            # clock advanced by `timeout` from the trip (`now - lft` can round below `timeout`).
+            # same float expression as `call()`'s fast path, and exact for a clock advanced by
+            # `timeout` from the trip (`now - lft` can round below `timeout`).
             wait = None if lft is None else lft + self._timeout - self.clock()
             if wait is not None and wait <= 0:
                 self.half_open_requests = 0
