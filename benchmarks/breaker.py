@@ -13,9 +13,8 @@ import sys
 import timeit
 
 import pybreaker
-
-from model.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
-from model.clock import ManualClock
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
 
 
 def _ok() -> int:

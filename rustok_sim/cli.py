@@ -15,9 +15,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from model.trace import TraceFormatError, read_jsonl, trace_json_schema, write_jsonl
 from rustok_sim import __version__
-
+from rustok_sim.model.core.trace import TraceFormatError, read_jsonl, trace_json_schema, write_jsonl
 
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
 
@@ -70,7 +69,7 @@ def trace_check(path: Path) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary tables.")
 def demo(trace_path: Path | None, quiet: bool) -> None:
     """Tell the breaker, tenant-resolver and backpressure stories (faithful vs hardened)."""
-    from scenarios.demo import run_demo
+    from rustok_sim.scenarios.demo import run_demo
 
     result = run_demo()
     console = _console()
@@ -79,7 +78,7 @@ def demo(trace_path: Path | None, quiet: bool) -> None:
         for record in result.recorder.records:
             if record.kind == "transition":
                 console.print(f"  t={record.t:8.2f}  {record.instance:<36} {record.from_state} -> "
-                              f"{record.to_state}  ({record.cause})")
+                              f"{record.to_state}  ({record.trigger})")
             elif record.kind == "anomaly":
                 console.print(f"  t={record.t:8.2f}  {record.instance:<36} [red]ANOMALY[/red] "
                               f"{record.anomaly}: {record.message}")

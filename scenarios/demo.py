@@ -21,13 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.backpressure import BackpressureConfig, BackpressureController, BackpressureError
-from model.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
-from model.clock import ManualClock
-from model.redis_cache import RedisCacheBackend, RedisCacheConfig, RedisFaults
-from model.tenant_resolver import MiddlewareTenantResolver, TenantResolverConfig
-from model.tenant_store import TenantStore
-from model.trace import TraceRecorder
+from rustok_sim.adapters.redis_cache import RedisCacheBackend, RedisCacheConfig, RedisFaults
+from rustok_sim.adapters.sql.tenant_store import TenantStore
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.resilience.backpressure import BackpressureConfig, BackpressureController, BackpressureError
+from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
+from rustok_sim.model.tenancy.resolver import MiddlewareTenantResolver, TenantResolverConfig
 
 
 class CacheDown(Exception):

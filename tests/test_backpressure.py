@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-
-from model.backpressure import (
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.resilience.backpressure import (
     USIZE_MAX,
     BackpressureConfig,
     BackpressureController,
@@ -13,8 +14,6 @@ from model.backpressure import (
     BackpressureState,
     usize_from_f64,
 )
-from model.clock import ManualClock
-from model.trace import TraceRecorder
 
 
 def controller(max_depth: int = 100, warning: float = 0.7, critical: float = 0.9, **kw) -> BackpressureController:
@@ -188,7 +187,7 @@ def test_faithful_release_at_zero_wraps_and_rejects_every_later_acquire():
         c.try_acquire()
     assert info.value.current == USIZE_MAX
     assert [a.anomaly for a in recorder.anomalies()] == ["release_at_zero"]
-    assert [(t.from_state, t.to_state, t.cause) for t in recorder.transitions()] == [
+    assert [(t.from_state, t.to_state, t.trigger) for t in recorder.transitions()] == [
         ("normal", "critical", "release_wrap")]
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from model.backpressure import (
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.resilience.backpressure import (
     BackpressureConfig,
     BackpressureController,
     BackpressureError,
     BackpressureState,
 )
-from model.clock import ManualClock
-from model.trace import TraceRecorder
+
 
 @st.composite
 def configs(draw) -> BackpressureConfig:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
-
-from model.circuit_breaker import (
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.resilience.circuit_breaker import (
     TRANSITIONS,
     CircuitBreaker,
     CircuitBreakerConfig,
@@ -14,8 +15,6 @@ from model.circuit_breaker import (
     CircuitState,
     PermitError,
 )
-from model.clock import ManualClock
-from model.trace import TraceRecorder
 
 
 class Boom(Exception):
@@ -473,7 +472,7 @@ def test_transitions_are_traced_with_their_cause():
     fail_times(breaker, 1)
     clock.advance(5)
     breaker.call(ok)
-    assert [(r.from_state, r.to_state, r.cause, r.t) for r in recorder.transitions()] == [
+    assert [(r.from_state, r.to_state, r.trigger, r.t) for r in recorder.transitions()] == [
         ("closed", "open", "failure_threshold", 0.0),
         ("open", "half_open", "timeout_elapsed", 5.0),
         ("half_open", "closed", "success_threshold", 5.0),
@@ -489,7 +488,7 @@ def test_every_traced_transition_is_in_the_table():
     breaker.close()
     breaker.open()
     breaker.reset()
-    seen = {(r.from_state, r.to_state, r.cause) for r in recorder.transitions()}
+    seen = {(r.from_state, r.to_state, r.trigger) for r in recorder.transitions()}
     assert seen and seen <= table
 
 

@@ -15,10 +15,14 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-
-from model.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError, CircuitState
-from model.clock import ManualClock
-from model.trace import TraceRecorder
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.resilience.circuit_breaker import (
+    CircuitBreaker,
+    CircuitBreakerConfig,
+    CircuitOpenError,
+    CircuitState,
+)
 
 
 class Boom(Exception):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from rustok_sim.model.core.trace import read_jsonl
 
-from model.trace import read_jsonl
 from rustok_sim import __version__
 from rustok_sim.cli import main
 
@@ -54,7 +54,7 @@ def test_demo_writes_a_valid_trace_with_the_faithful_defects(tmp_path, capsys):
 
 def test_trace_check_bad_file_is_one_line_with_status_1(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"format": "rustok-sim-trace", "version": 1}\n{"kind": "sample"}\n')
+    bad.write_text('{"format": "rustok-sim-trace", "version": 2}\n{"kind": "sample"}\n')
     assert main(["trace-check", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"rustok-sim: error: {bad}:2: ") and err.count("\n") == 1

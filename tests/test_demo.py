@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scenarios.demo import run_demo
+from rustok_sim.scenarios.demo import run_demo
 
 
 def by(result, story, key):

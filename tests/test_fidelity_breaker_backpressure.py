@@ -8,8 +8,9 @@ spec names for that step: state, counters, totals, the open time, error texts, t
 from __future__ import annotations
 
 import pytest
-
-from model.backpressure import (
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.resilience.backpressure import (
     USIZE_MAX,
     BackpressureConfig,
     BackpressureController,
@@ -17,15 +18,13 @@ from model.backpressure import (
     BackpressureMetrics,
     BackpressureState,
 )
-from model.circuit_breaker import (
+from rustok_sim.model.resilience.circuit_breaker import (
     U32_MAX,
     CircuitBreaker,
     CircuitBreakerConfig,
     CircuitOpenError,
     CircuitState,
 )
-from model.clock import ManualClock
-from model.trace import TraceRecorder
 
 CLOSED, OPEN, HALF = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
 VARIANTS = ("resilience", "standalone", "hardened")
@@ -62,7 +61,7 @@ def counters(cb: CircuitBreaker) -> tuple[CircuitState, int, int, int]:
 
 
 def edges(recorder: TraceRecorder) -> list[tuple[str, str, str]]:
-    return [(t.from_state, t.to_state, t.cause) for t in recorder.transitions()]
+    return [(t.from_state, t.to_state, t.trigger) for t in recorder.transitions()]
 
 
 # =================================================================== both breakers: timing
@@ -879,7 +878,7 @@ def test_bp_equal_depths_go_from_normal_straight_to_critical():
     c, recorder = ctl(10, 0.71, 0.79, observed=True)
     fill(c, 7)
     assert c.state is BackpressureState.CRITICAL
-    assert [(t.from_state, t.to_state, t.cause) for t in recorder.transitions()] == [
+    assert [(t.from_state, t.to_state, t.trigger) for t in recorder.transitions()] == [
         ("normal", "critical", "acquire")]
 
 

@@ -6,9 +6,8 @@ import io
 import json
 
 import pytest
-
-from model.clock import ClockError, ManualClock
-from model.trace import (
+from rustok_sim.model.core.clock import ClockError, ManualClock
+from rustok_sim.model.core.trace import (
     TRACE_FORMAT_VERSION,
     TraceFormatError,
     TraceRecorder,
@@ -70,7 +69,7 @@ def _text(*lines) -> io.StringIO:
                                for line in lines))
 
 
-HEADER = {"format": "rustok-sim-trace", "version": 1}
+HEADER = {"format": "rustok-sim-trace", "version": 2}
 
 
 @pytest.mark.parametrize("lines, line_no, fragment", [

@@ -20,7 +20,7 @@ receivers at all.
      caller cannot tell.
 
 Slots: the bus takes one backpressure slot per accepted event and gives it back only when the send
-fails. Giving it back after delivery is the dispatcher's job (`model.events.dispatcher`), which is
+fails. Giving it back after delivery is the dispatcher's job (`rustok_sim.model.events.dispatcher`), which is
 why the slot accounting assumes exactly one releasing dispatcher per bus; the bus counts the
 subscribers that declare themselves slot releasers so that a second one is an ``anomaly``.
 
@@ -41,13 +41,12 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from model.backpressure import BackpressureController, BackpressureError
-from model.trace import Observer
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.resilience.backpressure import BackpressureController, BackpressureError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from model.events.envelope import EventEnvelope
-    from model.events.ids import IdGenerator
+    from rustok_sim.model.events.envelope import EventEnvelope
+    from rustok_sim.model.events.ids import IdGenerator
 
 COMPONENT = "event_bus"
 DEFAULT_CHANNEL_CAPACITY = 128
@@ -189,7 +188,7 @@ class Receiver:
 
     __slots__ = ("_bus", "name", "_next", "_open", "received", "missed")
 
-    def __init__(self, bus: "EventBus", name: str) -> None:
+    def __init__(self, bus: EventBus, name: str) -> None:
         self._bus = bus
         self.name = name
         self._next = bus._tail  # tokio: a new receiver sees only what is sent after it subscribes
@@ -197,7 +196,7 @@ class Receiver:
         self.received = 0
         self.missed = 0
 
-    def try_recv(self) -> "EventEnvelope | Lagged | None":
+    def try_recv(self) -> EventEnvelope | Lagged | None:
         bus = self._bus
         tail = bus._tail
         nxt = self._next
@@ -264,7 +263,7 @@ class EventBus:
 
     def __init__(self, config: EventBusConfig | None = None, *,
                  backpressure: BackpressureController | None = None,
-                 ids: "IdGenerator | None" = None,
+                 ids: IdGenerator | None = None,
                  observer: Observer | None = None, name: str = COMPONENT) -> None:
         self.config = config if config is not None else EventBusConfig()
         self.name = name
@@ -285,21 +284,21 @@ class EventBus:
     # -- Rust constructors ---------------------------------------------------------------
 
     @classmethod
-    def new(cls, **kwargs: Any) -> "EventBus":
+    def new(cls, **kwargs: Any) -> EventBus:
         """`EventBus::new()`: capacity 128."""
         return cls(EventBusConfig(**_config_fields(kwargs)), **kwargs)
 
     @classmethod
-    def with_capacity(cls, capacity: int, **kwargs: Any) -> "EventBus":
+    def with_capacity(cls, capacity: int, **kwargs: Any) -> EventBus:
         return cls(EventBusConfig(capacity=capacity, **_config_fields(kwargs)), **kwargs)
 
     @classmethod
     def with_backpressure(cls, capacity: int, backpressure: BackpressureController,
-                          **kwargs: Any) -> "EventBus":
+                          **kwargs: Any) -> EventBus:
         return cls(EventBusConfig(capacity=capacity, **_config_fields(kwargs)),
                    backpressure=backpressure, **kwargs)
 
-    def clone(self) -> "EventBus":
+    def clone(self) -> EventBus:
         """Rust `Clone`: another handle on the same sender, stats and controller. This object
         already is that shared state, so a clone is the bus itself: a receiver subscribed
         through one handle sees what is published through the other, and the stats are one."""
@@ -365,17 +364,17 @@ class EventBus:
 
     # -- publishing ----------------------------------------------------------------------
 
-    def publish(self, tenant_id: uuid.UUID, actor_id: uuid.UUID | None, event: Any) -> "EventEnvelope":
+    def publish(self, tenant_id: uuid.UUID, actor_id: uuid.UUID | None, event: Any) -> EventEnvelope:
         """Build an envelope (id and timestamp from the injected `ids` generator, so from its
         clock) and publish it. Does **not** validate the event: only the transactional bus does.
         Returns the envelope (Rust returns `()`; the id is useful to drivers)."""
-        from model.events.envelope import EventEnvelope
+        from rustok_sim.model.events.envelope import EventEnvelope
 
         envelope = EventEnvelope.new(tenant_id, actor_id, event, ids=self.ids)
         self.publish_envelope(envelope)
         return envelope
 
-    def publish_envelope(self, envelope: "EventEnvelope") -> None:
+    def publish_envelope(self, envelope: EventEnvelope) -> None:
         """Send one envelope to every receiver (spec §3.2 steps). Raises `ExternalError`
         subclasses on backpressure rejection and, in the default mode, on no receivers."""
         if self._closed:
@@ -445,16 +444,16 @@ class EventTransport(Protocol):
     `publish_batch` and `acknowledge` have the Rust defaults in `publish_batch_sequential`
     and a no-op respectively."""
 
-    def publish(self, envelope: "EventEnvelope") -> None: ...
+    def publish(self, envelope: EventEnvelope) -> None: ...
 
-    def publish_batch(self, envelopes: "list[EventEnvelope]") -> None: ...
+    def publish_batch(self, envelopes: list[EventEnvelope]) -> None: ...
 
     def acknowledge(self, event_id: uuid.UUID) -> None: ...
 
     def reliability_level(self) -> ReliabilityLevel: ...
 
 
-def publish_batch_sequential(transport: EventTransport, envelopes: "list[EventEnvelope]") -> None:
+def publish_batch_sequential(transport: EventTransport, envelopes: list[EventEnvelope]) -> None:
     """The trait's default `publish_batch`: one by one, stopping at the first error (which is
     raised; the envelopes before it stay published)."""
     for envelope in envelopes:
@@ -471,7 +470,7 @@ class MemoryTransport:
         self.bus = bus if bus is not None else EventBus()  # Rust: EventBus::with_capacity(128)
 
     @classmethod
-    def with_capacity(cls, capacity: int, **kwargs: Any) -> "MemoryTransport":
+    def with_capacity(cls, capacity: int, **kwargs: Any) -> MemoryTransport:
         """`MemoryTransport::with_capacity(n)`: over `EventBus::with_capacity(n)`."""
         return cls(EventBus.with_capacity(capacity, **kwargs))
 
@@ -484,10 +483,10 @@ class MemoryTransport:
         """A receiver on the transport's bus (samples `stats.subscribers` like the bus does)."""
         return self.bus.subscribe(name)
 
-    def publish(self, envelope: "EventEnvelope") -> None:
+    def publish(self, envelope: EventEnvelope) -> None:
         self.bus.publish_envelope(envelope)
 
-    def publish_batch(self, envelopes: "list[EventEnvelope]") -> None:
+    def publish_batch(self, envelopes: list[EventEnvelope]) -> None:
         publish_batch_sequential(self, envelopes)
 
     def acknowledge(self, event_id: uuid.UUID) -> None:

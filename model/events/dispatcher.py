@@ -48,17 +48,17 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from model.clock import Clock, ManualClock
-from model.events.bus import ChannelClosed, EventBus, Lagged, Receiver, RustokError
-from model.trace import Observer
-from model.transitions import Edge, TransitionTable
+from rustok_sim.model.core.clock import Clock, ManualClock
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.transitions import Edge, TransitionTable
+from rustok_sim.model.events.bus import ChannelClosed, EventBus, Lagged, Receiver, RustokError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from model.events.envelope import EventEnvelope
+    from rustok_sim.model.events.envelope import EventEnvelope
 
 COMPONENT = "event_dispatcher"
 
@@ -130,9 +130,9 @@ class EventHandler(Protocol):
 
     def handles(self, event: Any) -> bool: ...
 
-    def handle(self, envelope: "EventEnvelope") -> None: ...
+    def handle(self, envelope: EventEnvelope) -> None: ...
 
-    def on_error(self, envelope: "EventEnvelope", error: BaseException) -> None: ...
+    def on_error(self, envelope: EventEnvelope, error: BaseException) -> None: ...
 
 
 class BaseEventHandler:
@@ -144,10 +144,10 @@ class BaseEventHandler:
     def handles(self, event: Any) -> bool:  # pragma: no cover - subclasses override
         return True
 
-    def handle(self, envelope: "EventEnvelope") -> None:  # pragma: no cover
+    def handle(self, envelope: EventEnvelope) -> None:  # pragma: no cover
         raise NotImplementedError
 
-    def on_error(self, envelope: "EventEnvelope", error: BaseException) -> None:
+    def on_error(self, envelope: EventEnvelope, error: BaseException) -> None:
         return None
 
 
@@ -158,17 +158,17 @@ class HandlerBuilder(BaseEventHandler):
     __slots__ = ("name", "predicate", "fn", "on_error_fn")
 
     def __init__(self, name: str, predicate: Callable[[Any], bool],
-                 fn: Callable[["EventEnvelope"], Any],
-                 on_error: Callable[["EventEnvelope", BaseException], None] | None = None) -> None:
+                 fn: Callable[[EventEnvelope], Any],
+                 on_error: Callable[[EventEnvelope, BaseException], None] | None = None) -> None:
         self.name, self.predicate, self.fn, self.on_error_fn = name, predicate, fn, on_error
 
     def handles(self, event: Any) -> bool:
         return bool(self.predicate(event))
 
-    def handle(self, envelope: "EventEnvelope") -> None:
+    def handle(self, envelope: EventEnvelope) -> None:
         self.fn(envelope)
 
-    def on_error(self, envelope: "EventEnvelope", error: BaseException) -> None:
+    def on_error(self, envelope: EventEnvelope, error: BaseException) -> None:
         if self.on_error_fn is not None:
             self.on_error_fn(envelope, error)
 
@@ -214,7 +214,7 @@ class HandlerCrashed:
 Outcome = _Ok | HandlerFailed | HandlerCrashed
 
 
-def outcome_of(handler: EventHandler, envelope: "EventEnvelope") -> Outcome:
+def outcome_of(handler: EventHandler, envelope: EventEnvelope) -> Outcome:
     """Run `handler.handle(envelope)` inline and classify the result (for synchronous drivers)."""
     try:
         handler.handle(envelope)
@@ -235,7 +235,7 @@ class _Dispatch:
 
     __slots__ = ("envelope", "handlers", "next_index", "completed", "released", "dead")
 
-    def __init__(self, envelope: "EventEnvelope", handlers: list[EventHandler]) -> None:
+    def __init__(self, envelope: EventEnvelope, handlers: list[EventHandler]) -> None:
         self.envelope = envelope
         self.handlers = handlers
         self.next_index = 0  # next handler to start (fail-fast) or to get a permit (concurrent)
@@ -265,7 +265,7 @@ class HandlerWork:
         self._dispatch = dispatch
         self._outstanding = False
 
-    def __lt__(self, other: "HandlerWork") -> bool:  # heap order: due time, then creation order
+    def __lt__(self, other: HandlerWork) -> bool:  # heap order: due time, then creation order
         return (self.not_before, self.seq) < (other.not_before, other.seq)
 
     def __repr__(self) -> str:
@@ -345,7 +345,7 @@ class EventDispatcher:
 
     # -- registration and lifecycle ------------------------------------------------------
 
-    def register(self, handler: EventHandler) -> "EventDispatcher":
+    def register(self, handler: EventHandler) -> EventDispatcher:
         """Append a handler (registration order is the fail-fast order)."""
         self.handlers.append(handler)
         return self
@@ -355,7 +355,7 @@ class EventDispatcher:
     def handler_count(self) -> int:
         return len(self.handlers)
 
-    def start(self) -> "EventDispatcher":
+    def start(self) -> EventDispatcher:
         """Subscribe to the bus (events sent before this are not seen) and start receiving."""
         if self.state != "created":
             raise DispatcherStateError(f"dispatcher {self.name!r} cannot start: it is {self.state}")
@@ -532,7 +532,7 @@ class EventDispatcher:
                     f"{missed} events were skipped (Lagged) and their backpressure slots will never be released",
                     {"missed": missed})
 
-    def _dispatch(self, envelope: "EventEnvelope") -> None:
+    def _dispatch(self, envelope: EventEnvelope) -> None:
         self.stats.events_received += 1
         matching = [h for h in self.handlers if h.handles(envelope.event)]
         obs = self.observer

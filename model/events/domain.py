@@ -22,8 +22,10 @@ instance), usable as a pydantic field type (`EventEnvelope.event`) or through `p
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field as dataclass_field
-from typing import Annotated, Any, Callable, ClassVar, Union
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Annotated, Any, ClassVar, Union
 
 from pydantic import (
     AfterValidator,
@@ -42,8 +44,7 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
-
-from model.events.validation import (
+from rustok_sim.model.events.validation import (
     I32_MAX,
     I32_MIN,
     I64_MAX,
@@ -777,7 +778,7 @@ def _variant_tag(value: Any) -> str | None:
 
 
 DomainEvent = Annotated[
-    Union[tuple(Annotated[cls, Tag(cls.variant)] for cls in ALL_VARIANTS)],  # type: ignore[misc]
+    Union[tuple(Annotated[cls, Tag(cls.variant)] for cls in ALL_VARIANTS)],  # type: ignore[misc]  # noqa: UP007
     Discriminator(_variant_tag),
 ]
 """Any of the 55 variants: a pydantic discriminated union on the serde "type" tag."""

@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer,
-                      ValidationError)
-
-from model.events.domain import DomainEvent, DomainEventBase, EventFormatError, String, Uuid, format_errors
-from model.events.ids import IdGenerator, default_id_generator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
+from rustok_sim.model.events.domain import DomainEvent, DomainEventBase, EventFormatError, String, Uuid, format_errors
+from rustok_sim.model.events.ids import IdGenerator, default_id_generator
 
 U16 = Annotated[int, Field(strict=True, ge=0, le=2**16 - 1)]
 U32 = Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)]
@@ -54,7 +52,7 @@ def _as_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a UTC offset (e.g. '2026-02-13T08:13:00Z'); "
                          "a naive time is ambiguous")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _chrono_rfc3339(value: datetime) -> str:
@@ -62,7 +60,7 @@ def _chrono_rfc3339(value: datetime) -> str:
     # second, else the fewest of 3, 6 or 9 digits that is exact ("...:00.123Z", not pydantic's
     # "...:00.123000Z"). Python holds microseconds, so 9 digits never occur here.
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     text = (f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
             f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}")
     micros = value.microsecond

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from model.clock import Clock, wall_clock
+from rustok_sim.model.core.clock import Clock, wall_clock
 
 TIMESTAMP_BITS, RANDOM_BITS = 48, 80
 MAX_TIMESTAMP_MS = (1 << TIMESTAMP_BITS) - 1
 MAX_RANDOM = (1 << RANDOM_BITS) - 1
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class IdOverflowError(RuntimeError):

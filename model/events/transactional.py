@@ -20,14 +20,14 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from model.events.bus import EventTransport, ValidationError
-from model.events.outbox import Executor, OutboxTransport
-from model.events.validation import EventValidationError
-from model.trace import Observer
+from rustok_sim.adapters.sql.outbox import Executor, OutboxTransport
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.events.bus import EventTransport, ValidationError
+from rustok_sim.model.events.validation import EventValidationError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from model.events.envelope import EventEnvelope
-    from model.events.ids import IdGenerator
+    from rustok_sim.model.events.envelope import EventEnvelope
+    from rustok_sim.model.events.ids import IdGenerator
 
 COMPONENT = "transactional_bus"
 
@@ -51,7 +51,7 @@ class TransactionalEventBus:
 
     __slots__ = ("transport", "ids", "observer", "name")
 
-    def __init__(self, transport: EventTransport, *, ids: "IdGenerator | None" = None,
+    def __init__(self, transport: EventTransport, *, ids: IdGenerator | None = None,
                  observer: Observer | None = None, name: str = COMPONENT) -> None:
         self.transport = transport
         self.ids = ids
@@ -59,8 +59,8 @@ class TransactionalEventBus:
         self.name = name
 
     def _validated_envelope(self, tenant_id: uuid.UUID, actor_id: uuid.UUID | None,
-                            event: Any) -> "EventEnvelope":
-        from model.events.envelope import EventEnvelope
+                            event: Any) -> EventEnvelope:
+        from rustok_sim.model.events.envelope import EventEnvelope
 
         try:
             event.validate()
@@ -73,7 +73,7 @@ class TransactionalEventBus:
         return EventEnvelope.new(tenant_id, actor_id, event, ids=self.ids)
 
     def publish_in_tx(self, executor: Executor, tenant_id: uuid.UUID, actor_id: uuid.UUID | None,
-                      event: Any) -> "EventEnvelope":
+                      event: Any) -> EventEnvelope:
         """Publish as part of the caller's transaction (`executor`: an ORM `Session` or Core
         `Connection` with a transaction open). Outbox: the row is written through `executor`.
         Other transports: published now, whatever the transaction later does."""
@@ -96,7 +96,7 @@ class TransactionalEventBus:
                                 envelope.event_type, str(envelope.tenant_id))
         return envelope
 
-    def publish(self, tenant_id: uuid.UUID, actor_id: uuid.UUID | None, event: Any) -> "EventEnvelope":
+    def publish(self, tenant_id: uuid.UUID, actor_id: uuid.UUID | None, event: Any) -> EventEnvelope:
         """Validate and publish through the transport, outside any caller transaction."""
         envelope = self._validated_envelope(tenant_id, actor_id, event)
         self.transport.publish(envelope)

@@ -1,7 +1,7 @@
 """Event validation: the error type and the 7 validator helpers of RusToK's `events/validation.rs`.
 
 Spec §4.1-4.2. Each helper checks one rule and raises `EventValidationError` (the Rust code returns
-`Err`); `DomainEvent.validate()` in `model.events.domain` chains them in the spec's order and so
+`Err`); `DomainEvent.validate()` in `rustok_sim.model.events.domain` chains them in the spec's order and so
 reports the *first* rule that fails.
 
 Three places where Python and Rust disagree by default, reproduced here on purpose:
@@ -22,7 +22,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from model.rust_text import is_rust_alphanumeric, rust_trim, utf8_len
+from rustok_sim.model.core.rust import is_rust_alphanumeric, rust_trim, utf8_len
 
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1

@@ -13,7 +13,7 @@ import pytest as _pytest
 @_pytest.fixture(params=["sqlite", _pytest.param("postgresql", marks=_pytest.mark.postgres)])
 def db_engine(request):
     """An engine with a fresh, empty database: SQLite in memory, or a new PostgreSQL schema."""
-    from model.events.db import drop_schema, make_engine, new_schema_name
+    from rustok_sim.adapters.sql.db import drop_schema, make_engine, new_schema_name
 
     if request.param == "sqlite":
         engine = make_engine()
@@ -34,7 +34,7 @@ def db_engine(request):
 def pg_schema(database_url):
     """(url, schema) of a fresh PostgreSQL schema, for tests that need several engines
     (one per thread or per relay) on the same tables. Dropped afterwards."""
-    from model.events.db import drop_schema, make_engine, new_schema_name
+    from rustok_sim.adapters.sql.db import drop_schema, make_engine, new_schema_name
 
     schema = new_schema_name("rustok_sim_test")
     admin = make_engine(database_url, schema=schema)

@@ -8,10 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError as PydanticValidationError
-
-from model.backpressure import BackpressureConfig, BackpressureController
-from model.clock import ManualClock
-from model.events.bus import (
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.events.bus import (
     BackpressureRejectedError,
     ChannelClosed,
     EventBus,
@@ -22,9 +21,9 @@ from model.events.bus import (
     NoReceiversError,
     ReliabilityLevel,
 )
-from model.events.domain import NodeCreated
-from model.events.ids import IdGenerator
-from model.trace import TraceRecorder
+from rustok_sim.model.events.domain import NodeCreated
+from rustok_sim.model.events.ids import IdGenerator
+from rustok_sim.model.resilience.backpressure import BackpressureConfig, BackpressureController
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 

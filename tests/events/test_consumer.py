@@ -7,20 +7,19 @@ import uuid
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rustok_sim.adapters.sql.consumer import ReadModelConsumer
+from rustok_sim.adapters.sql.db import make_engine
+from rustok_sim.adapters.sql.outbox import OutboxTransport, fetch_rows
+from rustok_sim.adapters.sql.relay import OutboxRelay, RelayConfig
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.events.bus import EventBus, ExternalError, MemoryTransport
+from rustok_sim.model.events.dispatcher import DispatcherConfig, EventDispatcher
+from rustok_sim.model.events.domain import NodeCreated, ProductCreated
+from rustok_sim.model.events.envelope import EventEnvelope
+from rustok_sim.model.events.ids import IdGenerator
+from rustok_sim.model.events.transactional import TransactionalEventBus
 from sqlalchemy.orm import Session
-
-from model.clock import ManualClock
-from model.events.bus import EventBus, ExternalError, MemoryTransport
-from model.events.db import make_engine
-from model.events.dispatcher import DispatcherConfig, EventDispatcher
-from model.events.domain import NodeCreated, ProductCreated
-from model.events.envelope import EventEnvelope
-from model.events.ids import IdGenerator
-from model.events.outbox import OutboxTransport, fetch_rows
-from model.events.relay import OutboxRelay, RelayConfig
-from model.events.consumer import ReadModelConsumer
-from model.events.transactional import TransactionalEventBus
-from model.trace import TraceRecorder
 
 TENANT_A = uuid.UUID("11111111-1111-1111-1111-111111111111")
 TENANT_B = uuid.UUID("55555555-5555-5555-5555-555555555555")

@@ -7,11 +7,10 @@ import uuid
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from model.backpressure import USIZE_MAX, BackpressureConfig, BackpressureController
-from model.clock import ManualClock
-from model.events.bus import EventBus, EventBusConfig, ExternalError, NoReceiversError
-from model.events.dispatcher import (
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.events.bus import EventBus, EventBusConfig, ExternalError, NoReceiversError
+from rustok_sim.model.events.dispatcher import (
     OK,
     DispatcherConfig,
     DispatcherStateError,
@@ -21,9 +20,9 @@ from model.events.dispatcher import (
     HandlerFailed,
     WorkError,
 )
-from model.events.domain import IndexUpdated, NodeCreated
-from model.events.ids import IdGenerator
-from model.trace import TraceRecorder
+from rustok_sim.model.events.domain import IndexUpdated, NodeCreated
+from rustok_sim.model.events.ids import IdGenerator
+from rustok_sim.model.resilience.backpressure import USIZE_MAX, BackpressureConfig, BackpressureController
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 TARGET = uuid.UUID("33333333-3333-3333-3333-333333333333")

@@ -1,6 +1,6 @@
 """The 55 DomainEvent variants: metadata, validate() rules and order, and the Rust unit tests.
 
-`SPEC` below is a transcription of spec §4.4/§4.6 written independently of `model.events.domain`
+`SPEC` below is a transcription of spec §4.4/§4.6 written independently of `rustok_sim.model.events.domain`
 (fields with their Rust types, the rules in evaluation order, the idx column). Every test that
 can be table-driven is driven by it; the Hypothesis strategies that build valid events are derived
 from it too, so a wrong limit or a missing rule in the model shows up as a failing example.
@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-
-from model.events import (
+from rustok_sim.model.events import (
     ALL_VARIANTS,
     LATER_VARIANTS,
     PRIMARY_VARIANTS,

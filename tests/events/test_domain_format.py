@@ -15,8 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
-
-from model.events import (
+from rustok_sim.model.events import (
     ALL_VARIANTS,
     DomainEvent,
     DomainEventBase,
@@ -25,8 +24,8 @@ from model.events import (
     InventoryLow,
     NodeCreated,
     OrderCancelled,
-    TopicSplit,
     TopicsMerged,
+    TopicSplit,
     parse_event,
 )
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-
-from model.clock import ManualClock
-from model.events import (
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.events import (
     ALL_VARIANTS,
     DomainEventBase,
     EventEnvelope,
@@ -23,7 +22,7 @@ from model.events import (
     OrderPlaced,
     parse_event,
 )
-from model.events.ids import ulid_timestamp_ms
+from rustok_sim.model.events.ids import ulid_timestamp_ms
 
 TENANT = uuid.UUID("11111111-2222-4333-8444-555555555555")
 ACTOR = uuid.UUID("66666666-7777-4888-9999-aaaaaaaaaaaa")
@@ -61,14 +60,14 @@ def test_new_takes_id_and_time_from_the_injected_generator() -> None:
     ids = IdGenerator(ManualClock(42.5), seed=9, epoch=1_770_000_000)
     env = EventEnvelope.new(TENANT, None, NODE, ids=ids)
     assert ulid_timestamp_ms(env.id) == 1_770_000_042_500
-    assert env.timestamp == datetime.fromtimestamp(1_770_000_042.5, timezone.utc)
+    assert env.timestamp == datetime.fromtimestamp(1_770_000_042.5, UTC)
 
 
 def test_explicit_now_wins_and_is_normalised_to_utc() -> None:
     moscow = timezone(timedelta(hours=3))
     env = EventEnvelope.new(TENANT, None, NODE, ids=IdGenerator(ManualClock(), 0),
                             now=datetime(2026, 2, 13, 11, 13, tzinfo=moscow))
-    assert env.timestamp == datetime(2026, 2, 13, 8, 13, tzinfo=timezone.utc)
+    assert env.timestamp == datetime(2026, 2, 13, 8, 13, tzinfo=UTC)
     assert env.timestamp.utcoffset() == timedelta(0)
 
 
@@ -78,9 +77,9 @@ def test_naive_now_is_refused() -> None:
 
 
 def test_without_injection_the_real_clock_is_used() -> None:
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     env = EventEnvelope.new(TENANT, None, NODE)
-    assert before <= env.timestamp <= datetime.now(timezone.utc)
+    assert before <= env.timestamp <= datetime.now(UTC)
 
 
 def test_same_seed_gives_byte_identical_envelopes() -> None:
@@ -161,7 +160,7 @@ def test_rust_timestamps_with_nanoseconds_and_offsets_are_read() -> None:
     data["timestamp"] = "2026-02-13T11:13:00.123456789+03:00"
     env = EventEnvelope.from_json(data)
     # Python datetimes hold microseconds: the nanosecond digits are dropped.
-    assert env.timestamp == datetime(2026, 2, 13, 8, 13, 0, 123456, tzinfo=timezone.utc)
+    assert env.timestamp == datetime(2026, 2, 13, 8, 13, 0, 123456, tzinfo=UTC)
 
 
 def test_event_type_is_not_cross_checked_like_serde() -> None:

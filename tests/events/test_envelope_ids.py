@@ -9,10 +9,9 @@ import uuid
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from model.clock import ManualClock
-from model.events import IdGenerator, IdOverflowError, default_id_generator, generate_id
-from model.events.ids import MAX_RANDOM, MAX_TIMESTAMP_MS, ulid_string, ulid_timestamp_ms
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.events import IdGenerator, IdOverflowError, default_id_generator, generate_id
+from rustok_sim.model.events.ids import MAX_RANDOM, MAX_TIMESTAMP_MS, ulid_string, ulid_timestamp_ms
 
 
 def test_same_clock_and_seed_give_the_same_ids() -> None:

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from model.clock import ManualClock
-from model.events import (
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.events import (
     BlogPostCreated,
     BuildRequested,
     DomainEventBase,
@@ -44,8 +43,8 @@ from model.events import (
     ReindexRequested,
     TagAttached,
     TopicPromotedToPost,
-    TopicSplit,
     TopicsMerged,
+    TopicSplit,
     UserRegistered,
     parse_event,
     validate_alphanumeric_with_dash,
@@ -54,7 +53,7 @@ from model.events import (
     validate_not_empty,
     validate_range,
 )
-from model.events.ids import ulid_timestamp_ms
+from rustok_sim.model.events.ids import ulid_timestamp_ms
 
 NIL = uuid.UUID(int=0)
 A = uuid.UUID("0190f3b4-6d8e-7c3a-9b1e-2f4a5c6d7e8f")
@@ -480,7 +479,7 @@ def test_there_are_55_variants_and_25_affect_the_index() -> None:
 
 @pytest.mark.parametrize("name", sorted(EVENT_TYPES))
 def test_event_type_affects_index_and_schema_version(name: str) -> None:
-    cls = getattr(__import__("model.events", fromlist=[name]), name)
+    cls = getattr(__import__("rustok_sim.model.events", fromlist=[name]), name)
     assert (cls.event_type, cls.affects_index, cls.schema_version) == (EVENT_TYPES[name], name in INDEXED, 1)
 
 
@@ -558,7 +557,7 @@ def test_envelope_new_defaults() -> None:
 def test_envelope_id_is_a_ulid_of_the_envelope_time() -> None:
     env = _envelope(t=12.345)
     assert ulid_timestamp_ms(env.id) == 1_770_000_012_345
-    assert env.timestamp == datetime.fromtimestamp(1_770_000_012.345, timezone.utc)
+    assert env.timestamp == datetime.fromtimestamp(1_770_000_012.345, UTC)
 
 
 def test_envelope_ids_sort_in_creation_order() -> None:
@@ -579,7 +578,7 @@ def test_envelope_ids_sort_in_creation_order() -> None:
     (120, "2026-02-02T02:40:00.000120Z"),
 ])
 def test_timestamp_json_is_chrono_auto_si(micros: int, text: str) -> None:
-    when = datetime(2026, 2, 2, 2, 40, 0, micros, tzinfo=timezone.utc)
+    when = datetime(2026, 2, 2, 2, 40, 0, micros, tzinfo=UTC)
     env = EventEnvelope.new(B, None, NodeCreated(node_id=A, kind="k"), ids=IdGenerator(ManualClock(), 0), now=when)
     assert env.to_json_dict()["timestamp"] == text
     assert json.loads(env.to_json())["timestamp"] == text
@@ -608,10 +607,10 @@ def test_timestamp_text_chrono_would_not_read_is_refused(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("2026-02-13T11:13:00+03:00", datetime(2026, 2, 13, 8, 13, tzinfo=timezone.utc)),
-    ("2026-02-13t08:13:00z", datetime(2026, 2, 13, 8, 13, tzinfo=timezone.utc)),
-    ("2026-02-13 08:13:00Z", datetime(2026, 2, 13, 8, 13, tzinfo=timezone.utc)),
-    ("2026-02-13T08:13:00.5Z", datetime(2026, 2, 13, 8, 13, 0, 500000, tzinfo=timezone.utc)),
+    ("2026-02-13T11:13:00+03:00", datetime(2026, 2, 13, 8, 13, tzinfo=UTC)),
+    ("2026-02-13t08:13:00z", datetime(2026, 2, 13, 8, 13, tzinfo=UTC)),
+    ("2026-02-13 08:13:00Z", datetime(2026, 2, 13, 8, 13, tzinfo=UTC)),
+    ("2026-02-13T08:13:00.5Z", datetime(2026, 2, 13, 8, 13, 0, 500000, tzinfo=UTC)),
 ])
 def test_rfc3339_timestamp_forms_are_read_as_utc(text: str, expected: datetime) -> None:
     data = _envelope().to_json_dict()

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect, select
-
-from model.clock import ManualClock
-from model.events.bus import NotFoundError, ReliabilityLevel
-from model.events.db import (
+from rustok_sim.adapters.sql.db import (
     DatabaseUnavailableError,
     DatabaseUrlError,
     UtcDateTime,
@@ -20,10 +16,7 @@ from model.events.db import (
     make_engine,
     new_schema_name,
 )
-from model.events.domain import NodeCreated
-from model.events.envelope import EventEnvelope
-from model.events.ids import IdGenerator
-from model.events.outbox import (
+from rustok_sim.adapters.sql.outbox import (
     OutboxTransport,
     SysEventStatus,
     count_rows,
@@ -31,6 +24,12 @@ from model.events.outbox import (
     fetch_row,
     sys_events,
 )
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.events.bus import NotFoundError, ReliabilityLevel
+from rustok_sim.model.events.domain import NodeCreated
+from rustok_sim.model.events.envelope import EventEnvelope
+from rustok_sim.model.events.ids import IdGenerator
+from sqlalchemy import inspect, select
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 EPOCH_2026 = 1_770_000_000.0  # 2026-02-02, so stored dates look real
@@ -94,7 +93,7 @@ def test_publish_inserts_one_pending_row_with_clock_time(setup):
     assert row["status"] == SysEventStatus.PENDING and row["retry_count"] == 0
     assert all(row[name] is None for name in ("next_attempt_at", "last_error", "claimed_by",
                                               "claimed_at", "dispatched_at"))
-    assert row["created_at"] == datetime.fromtimestamp(EPOCH_2026 + 5.0, timezone.utc)
+    assert row["created_at"] == datetime.fromtimestamp(EPOCH_2026 + 5.0, UTC)
     assert row["event_type"] == "node.created" and row["schema_version"] == 1
     assert EventEnvelope.from_json(row["payload"]) == env
     assert row["payload"]["event"] == {"type": "NodeCreated", "data": env.event.to_json_dict()["data"]}
@@ -118,7 +117,7 @@ def test_acknowledge_marks_dispatched_and_clears_the_claim(setup):
     transport.acknowledge(env.id)
     row = fetch_row(engine, env.id)
     assert row["status"] == "dispatched"
-    assert row["dispatched_at"] == datetime.fromtimestamp(EPOCH_2026 + 7.5, timezone.utc)
+    assert row["dispatched_at"] == datetime.fromtimestamp(EPOCH_2026 + 7.5, UTC)
     assert (row["claimed_by"], row["claimed_at"], row["last_error"]) == (None, None, None)
 
 

@@ -10,16 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import insert
-
-from model.clock import ManualClock
-from model.events.bus import EventBus, EventBusConfig, ExternalError, MemoryTransport
-from model.events.db import UnparsablePayload, clock_datetime, make_engine
-from model.events.domain import NodeCreated
-from model.events.envelope import EventEnvelope
-from model.events.ids import IdGenerator
-from model.events.outbox import OutboxTransport, count_rows, fetch_row, fetch_rows, outbox_row, sys_events
-from model.events.relay import (
+from rustok_sim.adapters.sql.db import UnparsablePayload, clock_datetime, make_engine
+from rustok_sim.adapters.sql.outbox import OutboxTransport, count_rows, fetch_row, fetch_rows, outbox_row, sys_events
+from rustok_sim.adapters.sql.relay import (
     RUN_ERROR_SLEEP_S,
     RUN_IDLE_SLEEP_S,
     OutboxPayloadError,
@@ -27,7 +20,13 @@ from model.events.relay import (
     RelayConfig,
     stale_claims,
 )
-from model.trace import TraceRecorder
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.events.bus import EventBus, EventBusConfig, ExternalError, MemoryTransport
+from rustok_sim.model.events.domain import NodeCreated
+from rustok_sim.model.events.envelope import EventEnvelope
+from rustok_sim.model.events.ids import IdGenerator
+from sqlalchemy import insert
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 
@@ -436,7 +435,7 @@ def test_a_hardened_reclaim_is_its_own_row_transition(outbox):
     outbox.relay(Recording(), worker_id="dead", variant="hardened").claim_batch()
     outbox.clock.advance(60)
     outbox.relay(Recording(), worker_id="survivor", variant="hardened").process_pending_once()
-    causes = [t.cause for t in outbox.trace.transitions("sys_event")]
+    causes = [t.trigger for t in outbox.trace.transitions("sys_event")]
     assert causes == ["claim by dead", "reclaim by survivor", "published by survivor"]
 
 

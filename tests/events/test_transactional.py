@@ -5,17 +5,16 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from rustok_sim.adapters.sql.outbox import OutboxTransport, count_rows, fetch_row
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.events.bus import EventBus, MemoryTransport, NoReceiversError, ValidationError
+from rustok_sim.model.events.domain import NodeCreated, OrderPlaced
+from rustok_sim.model.events.ids import IdGenerator
+from rustok_sim.model.events.transactional import EventPublishValidationError, TransactionalEventBus
+from rustok_sim.model.events.validation import ValidationErrorKind
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.orm import Session
-
-from model.clock import ManualClock
-from model.events.bus import EventBus, MemoryTransport, NoReceiversError, ValidationError
-from model.events.domain import NodeCreated, OrderPlaced
-from model.events.ids import IdGenerator
-from model.events.outbox import OutboxTransport, count_rows, fetch_row
-from model.events.transactional import EventPublishValidationError, TransactionalEventBus
-from model.events.validation import ValidationErrorKind
-from model.trace import TraceRecorder
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 ACTOR = uuid.UUID("44444444-4444-4444-4444-444444444444")

@@ -15,8 +15,9 @@ import uuid
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from model.events import (
+from rustok_sim.model.core.rust import WHITE_SPACE as RUST_WHITESPACE
+from rustok_sim.model.core.rust import is_rust_alphanumeric, rust_trim, utf8_len
+from rustok_sim.model.events import (
     EventValidationError,
     ValidationErrorKind,
     validate_alphanumeric_with_dash,
@@ -27,9 +28,7 @@ from model.events import (
     validate_optional_uuid,
     validate_range,
 )
-from model.events.validation import I64_MAX
-from model.rust_text import WHITE_SPACE as RUST_WHITESPACE
-from model.rust_text import is_rust_alphanumeric, rust_trim, utf8_len
+from rustok_sim.model.events.validation import I64_MAX
 
 NIL = uuid.UUID(int=0)
 

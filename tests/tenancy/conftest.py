@@ -8,14 +8,14 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import pytest
-
-from model.clock import ManualClock
-from model.tenant_store import TenantContext, TenantStore
-from model.trace import TraceRecorder
+from rustok_sim.adapters.sql.tenant_store import TenantStore
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.tenancy.context import TenantContext
 
 ACME_ID = uuid.UUID("6f1c1c1e-8d2a-4b5e-9a33-0c3d8c2e7a01")
 GLOBEX_ID = uuid.UUID("0b7e6f3a-51c4-4e0f-8f5a-9a8b7c6d5e4f")
@@ -145,7 +145,7 @@ class Driver:
         """One result per key: the context, or the exception that request ended with."""
         from collections import deque
 
-        from model.tenant_resolver import Hit, LoadTicket, Wait
+        from rustok_sim.model.tenancy.resolver import Hit, LoadTicket, Wait
 
         r = self.resolver
         results: list = [None] * len(keys)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from model.cache_backends import (
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.tenancy.cache import (
     ENTRY_TRANSITIONS,
     CacheBackend,
     CacheError,
@@ -14,8 +15,6 @@ from model.cache_backends import (
     ExpiringLruCache,
     InMemoryCacheBackend,
 )
-from model.clock import ManualClock
-from model.trace import TraceRecorder
 
 
 def cache(clock: ManualClock, capacity: int = 10, ttl: float | None = 300.0,
@@ -134,7 +133,7 @@ def test_transitions_are_reported_with_their_table_edges(clock: ManualClock, rec
     c.get("t")
     clock.advance(0.2)
     len(c)
-    seen = {(r.from_state, r.to_state, r.cause) for r in recorder.transitions("cache")}
+    seen = {(r.from_state, r.to_state, r.trigger) for r in recorder.transitions("cache")}
     assert seen == {(e.source, e.target, e.trigger) for e in ENTRY_TRANSITIONS}
 
 

@@ -9,12 +9,13 @@ import uuid
 from typing import Any
 
 import pytest
-
-from model.cache_backends import CacheError, CacheStats, InMemoryCacheBackend
-from model.circuit_breaker import CircuitBreakerConfig, CircuitState
-from model.clock import ManualClock
-from model.redis_cache import CIRCUIT_OPEN_MESSAGE, RedisCacheBackend, RedisCacheConfig, RedisFaults
-from model.tenant_http import (
+from rustok_sim.adapters.redis_cache import CIRCUIT_OPEN_MESSAGE, RedisCacheBackend, RedisCacheConfig, RedisFaults
+from rustok_sim.adapters.sql.tenant_store import TenantStore
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.resilience.circuit_breaker import CircuitBreakerConfig, CircuitState
+from rustok_sim.model.tenancy.cache import CacheError, CacheStats, InMemoryCacheBackend
+from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantNotFoundError
+from rustok_sim.model.tenancy.http import (
     DEFAULT_TENANT_ID,
     TenantIdentifierError,
     TenantSettings,
@@ -22,8 +23,8 @@ from model.tenant_http import (
     resolve_identifier_v1,
     resolve_identifier_v2,
 )
-from model.tenant_keys import INVALIDATION_CHANNEL, IdentifierKind, TenantKey
-from model.tenant_resolver import (
+from rustok_sim.model.tenancy.keys import INVALIDATION_CHANNEL, IdentifierKind, TenantKey
+from rustok_sim.model.tenancy.resolver import (
     Hit,
     LoadTicket,
     MiddlewareTenantResolver,
@@ -33,13 +34,16 @@ from model.tenant_resolver import (
     TenantResolverConfig,
     Wait,
 )
-from model.tenant_store import TenantContext, TenantDatabaseError, TenantNotFoundError, TenantStore
-from model.tenant_validation import (
+from rustok_sim.model.tenancy.validation import (
     RESERVED_SLUGS,
-    TenantIdentifierValidator as V,
     TenantValidationError,
-    TenantValidationErrorKind as K,
     classify_identifier,
+)
+from rustok_sim.model.tenancy.validation import (
+    TenantIdentifierValidator as V,
+)
+from rustok_sim.model.tenancy.validation import (
+    TenantValidationErrorKind as K,
 )
 
 U = "123e4567-e89b-12d3-a456-426614174000"

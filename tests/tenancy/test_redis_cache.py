@@ -6,15 +6,12 @@ from __future__ import annotations
 import socket
 import time
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
-
-from model.cache_backends import CacheBackend, CacheError, CacheStats
-from model.circuit_breaker import CircuitBreakerConfig, CircuitState
-from model.clock import ManualClock
-from model.redis_cache import (
+from rustok_sim.adapters.redis_cache import (
     CIRCUIT_OPEN_MESSAGE,
     RedisCacheBackend,
     RedisCacheConfig,
@@ -22,7 +19,10 @@ from model.redis_cache import (
     client_for_url,
     redacted_url,
 )
-from model.trace import TraceRecorder
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.resilience.circuit_breaker import CircuitBreakerConfig, CircuitState
+from rustok_sim.model.tenancy.cache import CacheBackend, CacheError, CacheStats
 
 OPEN_TEXT = "Cache error: Redis unavailable (circuit breaker open)"
 

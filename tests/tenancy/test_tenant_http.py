@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-
-from model.cache_backends import CacheError
-from model.tenant_http import (
+from rustok_sim.model.tenancy.cache import CacheError
+from rustok_sim.model.tenancy.context import TenantDatabaseError, TenantNotFoundError
+from rustok_sim.model.tenancy.http import (
     DEFAULT_TENANT_ID,
     TenantIdentifierError,
     TenantSettings,
@@ -20,10 +20,9 @@ from model.tenant_http import (
     resolve_identifier_v1,
     resolve_identifier_v2,
 )
-from model.tenant_keys import IdentifierKind, TenantKey
-from model.tenant_resolver import TenantLoadFailed
-from model.tenant_store import TenantDatabaseError, TenantNotFoundError
-from model.tenant_validation import TenantValidationErrorKind
+from rustok_sim.model.tenancy.keys import IdentifierKind, TenantKey
+from rustok_sim.model.tenancy.resolver import TenantLoadFailed
+from rustok_sim.model.tenancy.validation import TenantValidationErrorKind
 
 U = "123e4567-e89b-12d3-a456-426614174000"
 DEFAULT_KEY = TenantKey.uuid(DEFAULT_TENANT_ID)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from model.tenant_keys import IdentifierKind, TenantKey, alias_keys, parse_invalidation_payload
+from rustok_sim.model.tenancy.keys import IdentifierKind, TenantKey, alias_keys, parse_invalidation_payload
 
 U = "123e4567-e89b-12d3-a456-426614174000"
 

@@ -9,10 +9,12 @@ import pytest
 import simpy
 from hypothesis import given
 from hypothesis import strategies as st
-
-from model.clock import ManualClock
-from model.tenant_keys import TenantKey
-from model.tenant_resolver import (
+from rustok_sim.adapters.sql.tenant_store import TenantStore
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantNotFoundError
+from rustok_sim.model.tenancy.keys import TenantKey
+from rustok_sim.model.tenancy.resolver import (
     LOAD_TRANSITIONS,
     Hit,
     LoadTicket,
@@ -24,8 +26,6 @@ from model.tenant_resolver import (
     Wait,
     build_tenant_resolver,
 )
-from model.tenant_store import TenantContext, TenantDatabaseError, TenantNotFoundError, TenantStore
-from model.trace import TraceRecorder
 
 BEHAVIOURS = ["v1", "v2", "hardened"]
 ACME = TenantKey.slug("acme")
@@ -277,7 +277,7 @@ def test_load_slot_transitions_follow_the_table(behaviour: str, clock: ManualClo
         r.complete(r.lookup(TenantKey.slug("nobody")), None)
     with pytest.raises((TenantDatabaseError, TenantLoadFailed)):
         r.complete(r.lookup(TenantKey.slug("other")), TenantDatabaseError("x"))
-    seen = {(t.from_state, t.to_state, t.cause) for t in recorder.transitions("tenant_resolver")}
+    seen = {(t.from_state, t.to_state, t.trigger) for t in recorder.transitions("tenant_resolver")}
     assert seen == {(e.source, e.target, e.trigger) for e in LOAD_TRANSITIONS}
     assert {t.instance for t in recorder.transitions("tenant_resolver")} == {
         f"{behaviour}[slug:acme]", f"{behaviour}[slug:nobody]", f"{behaviour}[slug:other]"}

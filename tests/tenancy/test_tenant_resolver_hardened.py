@@ -5,14 +5,14 @@ from __future__ import annotations
 import socket
 
 import pytest
-
-from model.cache_backends import CacheError, InMemoryCacheBackend
-from model.clock import ManualClock
-from model.redis_cache import RedisCacheBackend, RedisCacheConfig, RedisFaults, open_cache_backend
-from model.tenant_keys import TenantKey
-from model.tenant_resolver import Hit, LoadTicket, MiddlewareTenantResolver, TenantResolverConfig
-from model.tenant_store import TenantNotFoundError, TenantStore
-from model.trace import TraceRecorder
+from rustok_sim.adapters.redis_cache import RedisCacheBackend, RedisCacheConfig, RedisFaults, open_cache_backend
+from rustok_sim.adapters.sql.tenant_store import TenantStore
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.tenancy.cache import CacheError, InMemoryCacheBackend
+from rustok_sim.model.tenancy.context import TenantNotFoundError
+from rustok_sim.model.tenancy.keys import TenantKey
+from rustok_sim.model.tenancy.resolver import Hit, LoadTicket, MiddlewareTenantResolver, TenantResolverConfig
 
 ACME = TenantKey.slug("acme")
 NOBODY = TenantKey.slug("nobody")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-
-from model.cache_backends import CacheError, InMemoryCacheBackend
-from model.clock import ManualClock
-from model.redis_cache import RedisCacheBackend, RedisCacheConfig, RedisFaults
-from model.tenant_http import DEFAULT_TENANT_ID, TenantSettings
-from model.tenant_keys import INVALIDATION_CHANNEL, TenantKey
-from model.tenant_resolver import (
+from rustok_sim.adapters.redis_cache import RedisCacheBackend, RedisCacheConfig, RedisFaults
+from rustok_sim.adapters.sql.tenant_store import TenantStore
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.tenancy.cache import CacheError, InMemoryCacheBackend
+from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantNotFoundError
+from rustok_sim.model.tenancy.http import DEFAULT_TENANT_ID, TenantSettings
+from rustok_sim.model.tenancy.keys import INVALIDATION_CHANNEL, TenantKey
+from rustok_sim.model.tenancy.resolver import (
     Hit,
     LoadTicket,
     MiddlewareTenantResolver,
@@ -17,8 +19,6 @@ from model.tenant_resolver import (
     TenantResolverConfig,
     Wait,
 )
-from model.tenant_store import TenantContext, TenantDatabaseError, TenantNotFoundError, TenantStore
-from model.trace import TraceRecorder
 
 ACME = TenantKey.slug("acme")
 NOBODY = TenantKey.slug("nobody")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
-from model.clock import ManualClock
-from model.tenant_keys import TenantKey
-from model.tenant_resolver import (
+from rustok_sim.adapters.sql.tenant_store import TenantStore
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError
+from rustok_sim.model.tenancy.keys import TenantKey
+from rustok_sim.model.tenancy.resolver import (
     Hit,
     LoadTicket,
     MokaTenantResolver,
@@ -17,7 +18,6 @@ from model.tenant_resolver import (
     V2CacheStats,
     build_tenant_resolver,
 )
-from model.tenant_store import TenantContext, TenantDatabaseError, TenantStore
 
 ACME = TenantKey.slug("acme")
 

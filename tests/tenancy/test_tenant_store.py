@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
-from model.tenant_keys import TenantKey
-from model.tenant_store import TenantContext, TenantDatabaseError, TenantNotFoundError, TenantStore
+from rustok_sim.adapters.sql.tenant_store import TenantStore
+from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantNotFoundError
+from rustok_sim.model.tenancy.keys import TenantKey
 
 
 def test_find_by_each_kind(store: TenantStore, acme: TenantContext) -> None:

@@ -12,8 +12,7 @@ import pickle
 import uuid
 
 import pytest
-
-from model.tenant_validation import (
+from rustok_sim.model.tenancy.validation import (
     NIL_UUID,
     RESERVED_SLUGS,
     SLUG_PATTERN,

@@ -3,7 +3,7 @@
 The centrepiece is `Oracle`: an independent re-reading of spec section 5, written differently on
 purpose (White_Space parsed from the PropList.txt lines, trimming and matching by explicit index
 loops, UTF-8 length from code point ranges, hostname labels scanned character by character). It
-must agree with `model.tenant_validation` on accept/reject, on the error kind, and on the
+must agree with `rustok_sim.model.tenancy.validation` on accept/reject, on the error kind, and on the
 normalised value. The generators aim at where ports go wrong: every White_Space character plus
 the ones only Python strips, case mappings that change length or land in ASCII (İ, ẞ, Σ, the
 Kelvin sign, ﬁ, the Unicode 16 capitals), hyphens, dots, digits, and lengths around 63/64/65 and
@@ -18,8 +18,7 @@ import uuid
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from model.tenant_validation import (
+from rustok_sim.model.tenancy.validation import (
     RESERVED_SLUGS,
     SLUG_PATTERN,
     WHITE_SPACE,

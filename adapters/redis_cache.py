@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Any, Callable, Literal, TypeVar
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import fakeredis
@@ -43,11 +44,10 @@ import redis
 from pydantic import BaseModel, ConfigDict, Field
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-
-from model.cache_backends import CacheBackend, CacheError, CacheStats, InMemoryCacheBackend
-from model.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
-from model.clock import Clock
-from model.trace import Observer
+from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
+from rustok_sim.model.tenancy.cache import CacheBackend, CacheError, CacheStats, InMemoryCacheBackend
 
 __all__ = [
     "CIRCUIT_OPEN_MESSAGE",

@@ -37,7 +37,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
-from model.rust_text import (
+from rustok_sim.model.core.rust import (
     RUST_UNICODE_VERSION,
     WHITE_SPACE,
     rust_to_lowercase,

@@ -35,15 +35,15 @@ legal state changes; the code fires them through `_move`, and coverage and diagr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Callable, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from model.clock import Clock
-from model.trace import Observer
-from model.transitions import Edge, TransitionTable
+from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.transitions import Edge, TransitionTable
 
 T = TypeVar("T")
 U32_MAX = 2**32 - 1
@@ -112,7 +112,7 @@ class CircuitBreakerConfig(BaseModel):
     variant: Variant = "resilience"
 
     @model_validator(mode="after")
-    def _variant_rules(self) -> "CircuitBreakerConfig":
+    def _variant_rules(self) -> CircuitBreakerConfig:
         if self.variant == "standalone" and self.half_open_max_requests is None:
             raise ValueError("half_open_max_requests cannot be None for variant 'standalone' "
                              "(CB-A's limit is a plain u32)")

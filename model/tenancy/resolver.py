@@ -11,14 +11,14 @@ The protocol (DESIGN.md, "split calls that span time"):
 
 `complete` takes the loaded `TenantContext`, None for "no such tenant", or the exception the
 load raised. What it returns or raises is what the loading request gets; the error types carry
-the HTTP status (`model.tenant_http.http_status`). `resolve(key, loader)` and
+the HTTP status (`rustok_sim.model.tenancy.http.http_status`). `resolve(key, loader)` and
 `resolve_request(headers, loader)` are synchronous conveniences built on the same calls.
 
 Three behaviours (`TenantResolverConfig.behaviour`):
 
 ``v2`` - the moka resolver of ``tenant_v2.rs`` (spec §6.3), `MokaTenantResolver`. One cache from
     `TenantKey` to context: capacity 1000, TTL 300 s, TTI 60 s, whichever expires first (LRU
-    eviction, see `model.cache_backends`). One loader per key; its waiters share its outcome,
+    eviction, see `rustok_sim.model.tenancy.cache`). One loader per key; its waiters share its outcome,
     value or error. Errors are never cached and reach every caller as `TenantLoadFailed` (404),
     not-found included. Invalidation removes exactly one key; nothing is published.
 ``v1`` - the live middleware of ``tenant.rs`` (spec §6.2), `MiddlewareTenantResolver`. Two
@@ -43,7 +43,7 @@ Trace (when an observer is attached): a ``transition`` per load-slot change, ins
 ``"<name>[<kind>:<value>]"``; ``decision`` records ``hit``, ``negative_hit``, ``coalesced``,
 ``loaded``, ``not_found``, ``load_failed``, ``fell_back``, ``stale_discarded``, ``corrupt_entry``,
 ``invalidated``, ``published``; ``anomaly`` ``stale_publish``. Cache entries report their own
-transitions (`model.cache_backends.ENTRY_TRANSITIONS`).
+transitions (`rustok_sim.model.tenancy.cache.ENTRY_TRANSITIONS`).
 
 Not modelled: V1's lost wake-up (a waiter that subscribes after `notify_waiters()` fired waits
 forever; here subscribing and checking are one step), the Redis INCR copies of V1's metrics,
@@ -53,31 +53,31 @@ and V2's missing `init_tenant_resolver` (which would give every request an empty
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal, Union
+from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from model.cache_backends import CacheBackend, CacheError, ExpiringLruCache, InMemoryCacheBackend
-from model.clock import Clock
-from model.tenant_http import (
+from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.transitions import Edge, TransitionTable
+from rustok_sim.model.tenancy.cache import CacheBackend, CacheError, ExpiringLruCache, InMemoryCacheBackend
+from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantError, TenantNotFoundError
+from rustok_sim.model.tenancy.http import (
     Headers,
     TenantSettings,
     http_status,
     resolve_identifier_v1,
     resolve_identifier_v2,
 )
-from model.tenant_keys import (
+from rustok_sim.model.tenancy.keys import (
     CACHE_VERSION,
     INVALIDATION_CHANNEL,
     IdentifierKind,
     TenantKey,
     parse_invalidation_payload,
 )
-from model.tenant_store import TenantContext, TenantDatabaseError, TenantError, TenantNotFoundError
-from model.tenant_validation import TenantValidationError, classify_identifier
-from model.trace import Observer
-from model.transitions import Edge, TransitionTable
+from rustok_sim.model.tenancy.validation import TenantValidationError, classify_identifier
 
 __all__ = [
     "COMPONENT",

@@ -24,12 +24,13 @@ its TTL argument (02-14 on).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Generic, Hashable, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 
-from model.clock import Clock
-from model.trace import Observer
-from model.transitions import Edge, TransitionTable
+from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.transitions import Edge, TransitionTable
 
 __all__ = [
     "ENTRY_TRANSITIONS",

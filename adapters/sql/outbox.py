@@ -23,7 +23,7 @@ dispatched_at       timestamptz        yes
 ==================  =================  =====  ==========================================
 
 Inserts (both `write_to_outbox` and `OutboxTransport.publish`): status pending, retry 0, every
-nullable column NULL, ``created_at = now`` where now is the injected clock (see `model.events.db`).
+nullable column NULL, ``created_at = now`` where now is the injected clock (see `rustok_sim.adapters.sql.db`).
 No RETURNING (the 02-18 SQLite fix).
 """
 
@@ -33,6 +33,10 @@ import uuid
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from rustok_sim.adapters.sql.db import JsonPayload, UtcDateTime, clock_datetime
+from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.events.bus import NotFoundError, ReliabilityLevel, publish_batch_sequential
 from sqlalchemy import (
     Column,
     Connection,
@@ -51,13 +55,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from model.clock import Clock
-from model.events.bus import NotFoundError, ReliabilityLevel, publish_batch_sequential
-from model.events.db import JsonPayload, UtcDateTime, clock_datetime
-from model.trace import Observer
-
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from model.events.envelope import EventEnvelope
+    from rustok_sim.model.events.envelope import EventEnvelope
 
 COMPONENT = "outbox"
 LAST_ERROR_MAX = 2048
@@ -104,7 +103,7 @@ Executor = Session | Connection
 """Where an outbox write goes: the caller's ORM session or Core connection, inside its transaction."""
 
 
-def outbox_row(envelope: "EventEnvelope", now: Any) -> dict[str, Any]:
+def outbox_row(envelope: EventEnvelope, now: Any) -> dict[str, Any]:
     """The values `write_to_outbox` inserts for `envelope` at time `now` (aware UTC datetime)."""
     return {
         "id": envelope.id,
@@ -128,7 +127,7 @@ class OutboxTransport:
     `write_to_outbox(executor, envelope)` inserts through the caller's session or connection, so
     the row commits or rolls back with the caller's transaction. `publish(envelope)` (no caller
     transaction) inserts in a transaction of its own. `acknowledge(id)` marks a row dispatched.
-    Times come from `clock` (+ `epoch` seconds, see `model.events.db.clock_datetime`).
+    Times come from `clock` (+ `epoch` seconds, see `rustok_sim.adapters.sql.db.clock_datetime`).
 
     Reports ``event`` ``written`` (per insert; the row only becomes real if the caller commits)
     and ``acknowledged``.
@@ -150,7 +149,7 @@ class OutboxTransport:
     def create_schema(self) -> None:
         create_outbox_schema(self.engine)
 
-    def write_to_outbox(self, executor: Executor, envelope: "EventEnvelope") -> None:
+    def write_to_outbox(self, executor: Executor, envelope: EventEnvelope) -> None:
         """Insert the envelope's row through `executor` (its transaction decides its fate)."""
         executor.execute(insert(sys_events).values(**outbox_row(envelope, self.now())))
         if self.observer is not None:
@@ -159,11 +158,11 @@ class OutboxTransport:
 
     # -- EventTransport ------------------------------------------------------------------
 
-    def publish(self, envelope: "EventEnvelope") -> None:
+    def publish(self, envelope: EventEnvelope) -> None:
         with self.engine.begin() as conn:
             self.write_to_outbox(conn, envelope)
 
-    def publish_batch(self, envelopes: "list[EventEnvelope]") -> None:
+    def publish_batch(self, envelopes: list[EventEnvelope]) -> None:
         publish_batch_sequential(self, envelopes)
 
     def acknowledge(self, event_id: uuid.UUID) -> None:

@@ -19,8 +19,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
-from model.rust_text import rust_to_lowercase
-from model.tenant_validation import IdentifierKind
+from rustok_sim.model.core.rust import rust_to_lowercase
+from rustok_sim.model.tenancy.validation import IdentifierKind
 
 __all__ = [
     "CACHE_VERSION",

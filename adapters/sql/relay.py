@@ -36,7 +36,7 @@ Variants:
   counts as a failed attempt (so it reaches the DLQ) instead of aborting the pass; and
   ``last_error`` is cut to the column's 2048 characters.
 
-Time: ``now`` is ``epoch + clock()`` (see `model.events.db`), never the database's clock; latency is
+Time: ``now`` is ``epoch + clock()`` (see `rustok_sim.adapters.sql.db`), never the database's clock; latency is
 measured with the same clock, so it is whatever virtual time the target's publish took.
 Nothing sleeps: `run_step()` does one pass of Rust's ``run()`` loop and returns how long that loop
 would sleep before the next one (0.1 s when idle, 1 s after an error).
@@ -45,21 +45,21 @@ would sleep before the next one (0.1 s when idle, 1 s after an error).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from rustok_sim.adapters.sql.db import UnparsablePayload, clock_datetime
+from rustok_sim.adapters.sql.outbox import LAST_ERROR_MAX, WORKER_ID_MAX, SysEventStatus, sys_events
+from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.transitions import Edge, IllegalTransition, TransitionTable
+from rustok_sim.model.events.bus import EventTransport, ExternalError, NotFoundError, RustokError, SerializationError
 from sqlalchemy import Engine, and_, or_, select, update
 
-from model.clock import Clock
-from model.events.bus import EventTransport, ExternalError, NotFoundError, RustokError, SerializationError
-from model.events.db import UnparsablePayload, clock_datetime
-from model.events.outbox import LAST_ERROR_MAX, WORKER_ID_MAX, SysEventStatus, sys_events
-from model.trace import Observer
-from model.transitions import Edge, IllegalTransition, TransitionTable
-
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from model.events.envelope import EventEnvelope
+    from rustok_sim.model.events.envelope import EventEnvelope
 
 COMPONENT = "outbox_relay"
 RUN_IDLE_SLEEP_S = 0.1
@@ -121,7 +121,7 @@ class RelayMetricsSnapshot:
         self.success_total, self.failure_total, self.retry_total = success_total, failure_total, retry_total
         self.dlq_total, self.latency_ms_total, self.processed_total = dlq_total, latency_ms_total, processed_total
 
-    def copy(self) -> "RelayMetricsSnapshot":
+    def copy(self) -> RelayMetricsSnapshot:
         return RelayMetricsSnapshot(**self.as_dict())
 
     def as_dict(self) -> dict[str, int]:
@@ -287,9 +287,9 @@ class OutboxRelay:
 
     # -- steps 2-4: process one row ------------------------------------------------------
 
-    def decode(self, row: ClaimedEvent) -> "EventEnvelope":
+    def decode(self, row: ClaimedEvent) -> EventEnvelope:
         """The row's envelope, or `OutboxPayloadError` naming the row."""
-        from model.events.envelope import EventEnvelope
+        from rustok_sim.model.events.envelope import EventEnvelope
 
         payload = row.payload
         if isinstance(payload, UnparsablePayload):
@@ -339,7 +339,7 @@ class OutboxRelay:
         self._metrics.latency_ms_total += elapsed_ms
         self._metrics.processed_total += 1
 
-    def mark_dispatched(self, row: ClaimedEvent, envelope: "EventEnvelope | None" = None) -> None:
+    def mark_dispatched(self, row: ClaimedEvent, envelope: EventEnvelope | None = None) -> None:
         now = self.now()
         values = dict(status=_DISPATCHED, dispatched_at=now, claimed_by=None, claimed_at=None,
                       last_error=None, next_attempt_at=None)
@@ -351,7 +351,7 @@ class OutboxRelay:
                                 {"attempt": row.retry_count + 1})
 
     def mark_failed_attempt(self, row: ClaimedEvent, error: BaseException,
-                            envelope: "EventEnvelope | None" = None) -> None:
+                            envelope: EventEnvelope | None = None) -> None:
         """Count a failed attempt: reschedule with backoff, or move to ``failed`` at max_attempts.
         The new retry_count is the claimed row's + 1 (Rust uses the claim-time model)."""
         retry_count = row.retry_count + 1

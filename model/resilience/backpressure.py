@@ -27,9 +27,8 @@ from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from model.trace import Observer
-from model.transitions import Edge, TransitionTable
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.transitions import Edge, TransitionTable
 
 USIZE_MAX = 2**64 - 1
 COMPONENT = "backpressure"
@@ -99,7 +98,7 @@ class BackpressureConfig(BaseModel):
         super().__init__(**data)
 
     @model_validator(mode="after")
-    def _thresholds_ordered(self) -> "BackpressureConfig":
+    def _thresholds_ordered(self) -> BackpressureConfig:
         if not self.warning_threshold < self.critical_threshold:
             raise ValueError(
                 f"warning_threshold must be less than critical_threshold "

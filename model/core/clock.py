@@ -2,7 +2,7 @@
 
 A clock is any zero-argument callable returning monotonic seconds as a float. The model never
 reads the wall clock itself: simpy drivers pass ``lambda: env.now``, tests pass a `ManualClock`
-and jump it, live adapters pass `monotonic_clock` (real time). Time-driven transitions (a breaker's
+and jump it, live runs pass `rustok_sim.adapters.realtime.monotonic_clock` (real time). Time-driven transitions (a breaker's
 Open -> HalfOpen, a cache entry's TTL) are evaluated against the clock whenever a component is
 asked, never by a timer.
 """
@@ -12,18 +12,20 @@ from __future__ import annotations
 import functools
 import math
 import operator
-import time
-from typing import Callable
+from collections.abc import Callable
 
 Clock = Callable[[], float]
 """Monotonic seconds, as a float. Must never go backwards."""
 
-monotonic_clock: Clock = time.monotonic
-"""Real monotonic time, for live adapters only (scenarios and tests use virtual clocks)."""
 
-wall_clock: Clock = time.time
-"""Real Unix time, for what must carry a real date outside a simulation (the default event-id
-generator). Not monotonic; the model only reads it where no clock was injected."""
+
+def require_clock(clock: object, owner: str) -> Clock:
+    """`clock` if it is callable, else a `TypeError` naming `owner`: no component silently
+    defaults its clock, and a missing one fails at construction, not at the fifth call."""
+    if not callable(clock):
+        raise TypeError(f"{owner} needs clock= a zero-argument callable returning monotonic seconds "
+                        f"(a ManualClock, lambda: env.now), got {type(clock).__name__}")
+    return clock  # type: ignore[return-value]
 
 
 class ClockError(ValueError):
@@ -39,7 +41,7 @@ class ManualClock(functools.partial):
     halves the cost of a breaker rejection's clock read.
     """
 
-    def __new__(cls, start: float = 0.0) -> "ManualClock":
+    def __new__(cls, start: float = 0.0) -> ManualClock:
         if not math.isfinite(start):
             raise ClockError(f"clock start must be a finite number of seconds, got {start!r}")
         return super().__new__(cls, operator.getitem, [float(start)], 0)

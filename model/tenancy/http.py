@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Iterable, Mapping, Union
+from collections.abc import Iterable, Mapping
+from typing import Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from model.tenant_keys import IdentifierKind, TenantKey
-from model.tenant_validation import (
+from rustok_sim.model.tenancy.keys import IdentifierKind, TenantKey
+from rustok_sim.model.tenancy.validation import (
     TenantIdentifierValidator,
     TenantValidationError,
     classify_identifier,

@@ -3,7 +3,8 @@
 Six record kinds, each stamped with virtual time ``t`` (from the recorder's injected clock) and a
 sequence number ``seq`` that increases by one per record across all components sharing a recorder:
 
-- ``transition``: a state machine moved (component, instance, from_state, to_state, cause);
+- ``transition``: a state machine moved (component, instance, from_state, to_state, trigger,
+  detail): `component` and `trigger` are exactly those of the component's transition table;
 - ``decision``: a request was accepted / rejected / coalesced / fell back, with its reason;
 - ``sample``: a gauge value (queue depth, entry count, ...);
 - ``fault``: an injected fault started or ended (scenarios write these);
@@ -23,15 +24,14 @@ from __future__ import annotations
 import io
 import json
 import os
-from pathlib import Path
-from typing import Annotated, Any, Callable, Iterable, Iterator, Literal, Mapping, Protocol, Union
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-
-from model.clock import Clock
+from rustok_sim.model.core.clock import Clock
 
 TRACE_FORMAT = "rustok-sim-trace"
-TRACE_FORMAT_VERSION = 1
+TRACE_FORMAT_VERSION = 2
 
 Detail = Mapping[str, Any] | None
 
@@ -65,15 +65,15 @@ class TraceRecord:
 
 
 class Transition(TraceRecord):
-    __slots__ = ("component", "instance", "from_state", "to_state", "cause")
+    __slots__ = ("component", "instance", "from_state", "to_state", "trigger", "detail")
     kind = "transition"
-    fields = ("component", "instance", "from_state", "to_state", "cause")
+    fields = ("component", "instance", "from_state", "to_state", "trigger", "detail")
 
     def __init__(self, seq: int, t: float, component: str, instance: str, from_state: str,
-                 to_state: str, cause: str) -> None:
+                 to_state: str, trigger: str, detail: Detail = None) -> None:
         self.seq, self.t = seq, t
         self.component, self.instance = component, instance
-        self.from_state, self.to_state, self.cause = from_state, to_state, cause
+        self.from_state, self.to_state, self.trigger, self.detail = from_state, to_state, trigger, detail
 
 
 class Decision(TraceRecord):
@@ -148,10 +148,16 @@ RECORD_TYPES: dict[str, type[TraceRecord]] = {
 
 
 class Observer(Protocol):
-    """What a component needs from whoever watches it. `TraceRecorder` is the standard one."""
+    """What a component needs from whoever watches it. `TraceRecorder` is the standard one.
+
+    `wants(kind)` says whether records of that kind are kept at all; a component asks once, when
+    it is built, and holds None instead of the observer for kinds nobody keeps, so an observer
+    that records only transitions costs a rejection nothing."""
+
+    def wants(self, kind: str) -> bool: ...
 
     def transition(self, component: str, instance: str, from_state: str, to_state: str,
-                   cause: str) -> None: ...
+                   trigger: str, detail: Detail = None) -> None: ...
 
     def decision(self, component: str, instance: str, decision: str, reason: str | None = None,
                  detail: Detail = None) -> None: ...
@@ -175,13 +181,17 @@ class TraceRecorder:
     coverage); keep them cheap, they run inside the component's call.
     """
 
-    __slots__ = ("clock", "records", "_seq", "_listeners")
+    __slots__ = ("clock", "records", "_seq", "_listeners", "kinds")
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, kinds: Iterable[str] | None = None) -> None:
         self.clock = clock
         self.records: list[TraceRecord] = []
         self._seq = 0
         self._listeners: list[Callable[[TraceRecord], None]] = []
+        self.kinds = frozenset(kinds) if kinds is not None else frozenset(RECORD_TYPES)
+
+    def wants(self, kind: str) -> bool:
+        return kind in self.kinds
 
     def subscribe(self, listener: Callable[[TraceRecord], None]) -> Callable[[], None]:
         """Call `listener(record)` for every new record; returns a function that unsubscribes."""
@@ -198,9 +208,9 @@ class TraceRecorder:
         return self._seq
 
     def transition(self, component: str, instance: str, from_state: str, to_state: str,
-                   cause: str) -> None:
+                   trigger: str, detail: Detail = None) -> None:
         self._add(Transition(self._next(), self.clock(), component, instance, from_state,
-                             to_state, cause))
+                             to_state, trigger, detail))
 
     def decision(self, component: str, instance: str, decision: str, reason: str | None = None,
                  detail: Detail = None) -> None:
@@ -258,7 +268,8 @@ class TransitionLine(_Line):
     instance: str
     from_state: str
     to_state: str
-    cause: str
+    trigger: str = Field(description="the trigger of the component's transition table")
+    detail: dict[str, Any] | None = None
 
 
 class DecisionLine(_Line):
@@ -315,7 +326,7 @@ class TraceHeader(BaseModel):
 
 
 TraceLine = Annotated[
-    Union[TransitionLine, DecisionLine, SampleLine, FaultLine, EventLine, AnomalyLine],
+    TransitionLine | DecisionLine | SampleLine | FaultLine | EventLine | AnomalyLine,
     Field(discriminator="kind"),
 ]
 _LINE_ADAPTER: TypeAdapter[Any] = TypeAdapter(TraceLine)

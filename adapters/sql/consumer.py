@@ -27,8 +27,13 @@ directly. Database errors become `ExternalError` (a handler ``Err``, so the disp
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from rustok_sim.adapters.sql.db import UtcDateTime, clock_datetime, short_reason
+from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.events.bus import ExternalError
 from sqlalchemy import (
     Column,
     Engine,
@@ -45,13 +50,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from model.clock import Clock
-from model.events.bus import ExternalError
-from model.events.db import UtcDateTime, clock_datetime, short_reason
-from model.trace import Observer
-
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from model.events.envelope import EventEnvelope
+    from rustok_sim.model.events.envelope import EventEnvelope
 
 COMPONENT = "read_model"
 
@@ -127,15 +127,15 @@ class ReadModelConsumer:
     def handles(self, event: Any) -> bool:
         return True if self.predicate is None else bool(self.predicate(event))
 
-    def handle(self, envelope: "EventEnvelope") -> None:
+    def handle(self, envelope: EventEnvelope) -> None:
         self.apply(envelope)
 
-    def on_error(self, envelope: "EventEnvelope", error: BaseException) -> None:
+    def on_error(self, envelope: EventEnvelope, error: BaseException) -> None:
         return None
 
     # -- applying ------------------------------------------------------------------------
 
-    def apply(self, envelope: "EventEnvelope") -> bool:
+    def apply(self, envelope: EventEnvelope) -> bool:
         """Apply one delivery in one transaction; True if applied, False if a duplicate."""
         now = clock_datetime(self.clock, self.epoch)
         try:
@@ -154,7 +154,7 @@ class ReadModelConsumer:
                                 str(envelope.id), envelope.event_type, str(envelope.tenant_id))
         return applied
 
-    def _apply(self, envelope: "EventEnvelope", now: Any) -> bool:
+    def _apply(self, envelope: EventEnvelope, now: Any) -> bool:
         with self.engine.begin() as conn:
             delivery = 0
             if self.idempotent:
