@@ -78,7 +78,7 @@ from rustok_sim.model.events.domain import (
     parse_event,
 )
 from rustok_sim.model.events.envelope import EventEnvelope
-from rustok_sim.model.events.ids import IdGenerator, IdOverflowError, default_id_generator, generate_id
+from rustok_sim.model.events.ids import IdGenerator, IdOverflowError
 from rustok_sim.model.events.validation import (
     EventValidationError,
     ValidationErrorKind,
@@ -106,8 +106,6 @@ __all__ = [
     "VARIANTS_BY_EVENT_TYPE",
     "VARIANTS_BY_NAME",
     "ValidationErrorKind",
-    "default_id_generator",
-    "generate_id",
     "parse_event",
     "validate_alphanumeric_with_dash",
     "validate_currency_code",

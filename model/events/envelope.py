@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
 from rustok_sim.model.events.domain import DomainEvent, DomainEventBase, EventFormatError, String, Uuid, format_errors
-from rustok_sim.model.events.ids import IdGenerator, default_id_generator
+from rustok_sim.model.events.ids import IdGenerator
 
 U16 = Annotated[int, Field(strict=True, ge=0, le=2**16 - 1)]
 U32 = Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)]
@@ -101,19 +101,18 @@ class EventEnvelope(BaseModel):
 
     @classmethod
     def new(cls, tenant_id: uuid.UUID, actor_id: uuid.UUID | None, event: DomainEventBase, *,
-            ids: IdGenerator | None = None, now: datetime | None = None,
+            ids: IdGenerator, now: datetime | None = None,
             trace_id: str | None = None) -> EventEnvelope:
         """Wrap `event` like Rust's `EventEnvelope::new(tenant, actor, event)`.
 
-        The id comes from `ids` (default: the real-time, non-reproducible generator). The timestamp
-        is `now` if given, else the time of the generator's clock (so an injected virtual clock
-        gives virtual timestamps; the default generator reads the wall clock). The event is not validated (Rust does not
-        either; `TransactionalEventBus` validates before building the envelope).
+        The id comes from `ids` (required: ids reach the trace, so the driver passes a seeded
+        generator). The timestamp is `now` if given, else the time of the generator's clock. The
+        event is not validated (Rust does not either; `TransactionalEventBus` validates first).
         """
-        generator = ids if ids is not None else default_id_generator
+        generator = ids
         event_id = generator.new_id()
         if now is None:
-            now = generator.now()  # virtual time for an injected generator, real UTC for the default
+            now = generator.now()
         return cls(
             id=event_id,
             event_type=event.event_type,

@@ -5,6 +5,10 @@ a `Uuid` with the same 128 bits (big-endian), so ids sort by creation time. Here
 from the injected clock and the random bits from `random.Random(seed)`, so a scenario replayed
 with the same config and seed makes the same ids.
 
+There is no default generator: ids reach the trace, so the driver always passes one in (a
+simulation: `IdGenerator(lambda: env.now, seed)`; a live run: `IdGenerator(wall_clock, seed)`
+with `rustok_sim.adapters.realtime.wall_clock` and a seed it logs).
+
 Within one millisecond the generator is *monotonic* as the ULID spec asks: instead of fresh random
 bits, the previous random part is incremented by one, so ids made in the same millisecond still
 sort in creation order. (Virtual time often stands still while many events are made.)
@@ -16,7 +20,7 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from rustok_sim.model.core.clock import Clock, wall_clock
+from rustok_sim.model.core.clock import Clock, require_clock
 
 TIMESTAMP_BITS, RANDOM_BITS = 48, 80
 MAX_TIMESTAMP_MS = (1 << TIMESTAMP_BITS) - 1
@@ -37,8 +41,8 @@ class IdGenerator:
     `clock` gives seconds (any `Clock`; a virtual clock starting at 0 is fine). The ULID timestamp
     is ``epoch + clock()`` in whole milliseconds since the Unix epoch, so `epoch` (Unix seconds)
     lets a simulation starting at t=0 carry realistic dates; default 0.
-    `seed` seeds a private `random.Random`; with `seed=None` the random bits come from `os.urandom`
-    (via `random.SystemRandom`) and ids are not reproducible (live use only).
+    `seed` (an int, str or bytes; required) seeds a private `random.Random`, so (clock readings,
+    seed) fix every id.
 
     Ids are strictly increasing: within the same millisecond the random part counts up by one;
     should the clock ever read an earlier millisecond than the last id's, the last id's millisecond
@@ -48,10 +52,15 @@ class IdGenerator:
 
     __slots__ = ("clock", "epoch", "_rng", "_last_ms", "_last_random")
 
-    def __init__(self, clock: Clock, seed: int | str | bytes | None = None, *, epoch: float = 0.0) -> None:
-        self.clock = clock
+    def __init__(self, clock: Clock, seed: int | str | bytes, *, epoch: float = 0.0) -> None:
+        self.clock = require_clock(clock, "IdGenerator")
+        if isinstance(seed, bool) or not isinstance(seed, (int, str, bytes)):
+            raise TypeError(f"IdGenerator needs seed= an int, str or bytes (ids must be reproducible), "
+                            f"got {type(seed).__name__}")
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, float)):
+            raise TypeError(f"IdGenerator epoch= must be Unix seconds as a number, got {type(epoch).__name__}")
         self.epoch = float(epoch)
-        self._rng: random.Random = random.SystemRandom() if seed is None else random.Random(seed)
+        self._rng = random.Random(seed)
         self._last_ms = -1
         self._last_random = 0
 
@@ -103,13 +112,3 @@ def ulid_string(value: uuid.UUID) -> str:
     alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
     n = value.int
     return "".join(alphabet[(n >> shift) & 31] for shift in range(125, -1, -5))
-
-
-default_id_generator = IdGenerator(wall_clock)
-"""Real time (Unix seconds) and os.urandom: the fallback when no generator is injected. Not
-reproducible; scenarios and tests pass their own `IdGenerator(clock, seed)`."""
-
-
-def generate_id() -> uuid.UUID:
-    """A new id from `default_id_generator` (RusToK's `id::generate_id`)."""
-    return default_id_generator.new_id()

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rustok_sim.model.core.clock import ManualClock
-from rustok_sim.model.events import IdGenerator, IdOverflowError, default_id_generator, generate_id
+from rustok_sim.adapters.realtime import wall_clock
+from rustok_sim.model.events import IdGenerator, IdOverflowError
 from rustok_sim.model.events.ids import MAX_RANDOM, MAX_TIMESTAMP_MS, ulid_string, ulid_timestamp_ms
 
 
@@ -118,9 +119,30 @@ def test_prop_ids_sort_in_creation_order(steps: list[float], seed: int) -> None:
     assert [ulid_string(i) for i in made] == sorted(ulid_string(i) for i in made)
 
 
-def test_default_generator_uses_real_time() -> None:
+def test_a_live_generator_on_the_wall_clock_stamps_real_time() -> None:
+    ids = IdGenerator(wall_clock, seed=5)
     before = int(time.time() * 1000)
-    made = generate_id()
+    made = ids.new_id()
     after = int(time.time() * 1000)
     assert before <= ulid_timestamp_ms(made) <= after + 1
-    assert default_id_generator.new_id() > made
+    assert ids.new_id() > made
+
+
+def test_there_is_no_default_generator() -> None:
+    import rustok_sim.model.events as events
+    import rustok_sim.model.events.ids as ids_module
+
+    for module in (events, ids_module):
+        assert not hasattr(module, "default_id_generator") and not hasattr(module, "generate_id")
+
+
+@pytest.mark.parametrize("seed", [None, 1.5, True, [1]])
+def test_the_seed_is_required_and_typed(seed: object) -> None:
+    with pytest.raises(TypeError, match="seed= an int, str or bytes"):
+        IdGenerator(ManualClock(), seed)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("clock", [None, 0.0, "now"])
+def test_the_clock_is_required(clock: object) -> None:
+    with pytest.raises(TypeError, match="IdGenerator needs clock="):
+        IdGenerator(clock, seed=1)  # type: ignore[arg-type]
