@@ -13,10 +13,11 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rustok_sim import __version__
-from rustok_sim.model.core.trace import TraceFormatError, read_jsonl, trace_json_schema, write_jsonl
+from rustok_sim.model.core.tracefile import TraceFormatError, iter_jsonl, trace_json_schema, write_jsonl
 
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
 
@@ -45,22 +46,47 @@ def trace_schema(output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
     else:
+        _writable_output(output)
         output.write_text(text, encoding="utf-8")
+
+
+def _writable_output(path: Path | None) -> None:
+    """Fail before any work when an output file cannot be written (its folder is missing, or it
+    is a folder), instead of after a whole run."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"cannot write {path}: directory {parent} does not exist")
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @app.command("trace-check")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def trace_check(path: Path) -> None:
-    """Validate a JSON Lines trace file and print what it holds, per record kind."""
+    """Validate a JSON Lines trace file (streamed, one line at a time) and print what it holds,
+    per record kind and component."""
+    meta: dict[str, object] = {}
+    counts: dict[str, int] = {}
+    components: dict[str, int] = {}
     try:
-        trace = read_jsonl(path)
+        for record in iter_jsonl(path, meta_out=meta):
+            counts[record.kind] = counts.get(record.kind, 0) + 1
+            component = getattr(record, "component", None)
+            if component is not None:
+                components[component] = components.get(component, 0) + 1
     except TraceFormatError as exc:
         raise InputError(str(exc)) from None
-    counts: dict[str, int] = {}
-    for record in trace.records:
-        counts[record.kind] = counts.get(record.kind, 0) + 1
     summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no records"
-    click.echo(f"{path}: valid rustok-sim trace v{trace.meta['version']}: {summary}")
+    click.echo(f"{path}: valid rustok-sim trace v{meta['version']}: {summary}")
+    if components:
+        click.echo("  by component: " + ", ".join(f"{name} {n}" for name, n in sorted(components.items())))
 
 
 @app.command("demo")
@@ -71,29 +97,32 @@ def demo(trace_path: Path | None, quiet: bool) -> None:
     """Tell the breaker, tenant-resolver and backpressure stories (faithful vs hardened)."""
     from rustok_sim.scenarios.demo import run_demo
 
+    _writable_output(trace_path)
     result = run_demo()
     console = _console()
     if not quiet:
         console.print("[bold]Transitions and anomalies[/bold] (virtual time, seconds)")
         for record in result.recorder.records:
             if record.kind == "transition":
-                console.print(f"  t={record.t:8.2f}  {record.instance:<36} {record.from_state} -> "
-                              f"{record.to_state}  ({record.trigger})")
+                # Instances and messages are user text (tenant slugs in brackets): escape them.
+                console.print(f"  t={record.t:8.2f}  {escape(f'{record.instance:<36}')} "
+                              f"{escape(record.from_state)} -> {escape(record.to_state)}  "
+                              f"({escape(record.trigger)})")
             elif record.kind == "anomaly":
-                console.print(f"  t={record.t:8.2f}  {record.instance:<36} [red]ANOMALY[/red] "
-                              f"{record.anomaly}: {record.message}")
+                console.print(f"  t={record.t:8.2f}  {escape(f'{record.instance:<36}')} [red]ANOMALY[/red] "
+                              f"{escape(record.anomaly)}: {escape(record.message)}")
     for story in ("breaker", "tenants", "backpressure"):
         rows = [s for s in result.summaries if s["story"] == story]
         table = Table(title=f"{story} story", title_justify="left")
         columns = [k for k in rows[0] if k != "story"]
         for column in columns:
-            table.add_column(column)
+            table.add_column(escape(column))
         for row in rows:
-            table.add_row(*(str(row[c]) for c in columns))
+            table.add_row(*(escape(str(row[c])) for c in columns))
         console.print(table)
     if trace_path is not None:
         write_jsonl(result.recorder.records, trace_path, meta={"source": "rustok-sim demo"})
-        console.print(f"trace: {len(result.recorder.records)} records written to {trace_path}")
+        console.print(f"trace: {len(result.recorder.records)} records written to {escape(str(trace_path))}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from rustok_sim.model.core.trace import read_jsonl
+from rustok_sim.model.core.tracefile import read_jsonl
 
 from rustok_sim import __version__
 from rustok_sim.cli import main
@@ -58,3 +58,35 @@ def test_trace_check_bad_file_is_one_line_with_status_1(tmp_path, capsys):
     assert main(["trace-check", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"rustok-sim: error: {bad}:2: ") and err.count("\n") == 1
+
+
+def test_demo_prints_tenant_instances_with_their_brackets(capsys):
+    """Tenant instances read like `tenants-v1[slug:acme]`: rich must not take the brackets as markup."""
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "[slug:" in out or "[host:" in out or "[uuid:" in out, "bracketed instance names were eaten"
+
+
+def test_demo_checks_its_output_path_before_running(tmp_path, capsys):
+    missing = tmp_path / "no" / "such" / "dir" / "t.jsonl"
+    assert main(["demo", "--trace", str(missing)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "", "the demo ran before the output path was checked"
+    assert "does not exist" in captured.err and captured.err.count("\n") == 1
+
+
+def test_trace_check_streams_and_never_prints_a_traceback(tmp_path, capsys):
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"format": "rustok-sim-trace", "version": 2}\n' + "[" * 50_000 + "]" * 50_000 + "\n")
+    assert main(["trace-check", str(deep)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"{deep}:2:" in err and "nested too deeply" in err
+
+
+def test_trace_check_summarises_by_kind_and_component(tmp_path, capsys):
+    path = tmp_path / "demo.jsonl"
+    assert main(["demo", "--quiet", "--trace", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["trace-check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "valid rustok-sim trace v2" in out and "by component:" in out and "circuit_breaker" in out

@@ -9,8 +9,19 @@ import pytest
 from rustok_sim.model.core.clock import ClockError, ManualClock
 from rustok_sim.model.core.trace import (
     TRACE_FORMAT_VERSION,
-    TraceFormatError,
+    CountSink,
+    FilterSink,
+    JsonlSink,
+    ListSink,
+    Transition,
     TraceRecorder,
+    observer_for,
+    recorder_for_level,
+)
+from rustok_sim.model.core.tracefile import (
+    LINE_MODELS,
+    TraceFormatError,
+    iter_jsonl,
     read_jsonl,
     trace_json_schema,
     write_jsonl,
@@ -116,6 +127,194 @@ def test_written_lines_validate_against_the_exported_schema(tmp_path):
     validator = jsonschema.Draft202012Validator(trace_json_schema())
     for line in buf.getvalue().splitlines():
         validator.validate(json.loads(line))
+
+
+# -- sinks ----------------------------------------------------------------------------------
+
+
+def _emit_all(r: TraceRecorder) -> None:
+    r.transition("circuit_breaker", "redis", "closed", "open", "failure_threshold")
+    r.decision("circuit_breaker", "redis", "rejected", "circuit_open")
+    r.sample("backpressure", "bus", "depth", 3)
+    r.fault("redis_outage", "start", "redis")
+    r.event("event_bus", "bus", "published", "e1", "node.created")
+    r.anomaly("backpressure", "bus", "release_at_zero", "wrapped")
+
+
+def test_kinds_filter_what_is_kept_and_what_components_are_asked_for():
+    r = TraceRecorder(ManualClock(), kinds={"transition"})
+    _emit_all(r)
+    assert [rec.kind for rec in r.records] == ["transition"]
+    assert r.wants("transition") and not r.wants("decision")
+    assert observer_for(r, "decision") is None and observer_for(r, "transition") is r
+    assert observer_for(None, "transition") is None
+    with pytest.raises(ValueError, match="unknown trace record kinds"):
+        TraceRecorder(ManualClock(), kinds={"transitions"})
+
+
+def test_component_filter_and_filter_sink():
+    r = TraceRecorder(ManualClock(), components={"backpressure"})
+    _emit_all(r)
+    assert [rec.kind for rec in r.records] == ["sample", "fault", "anomaly"]  # faults have no component
+    inner = ListSink()
+    f = TraceRecorder(ManualClock(), sink=FilterSink(inner, kinds={"decision", "event"}))
+    _emit_all(f)
+    assert [rec.kind for rec in inner.records] == ["decision", "event"]
+    assert f.wants("event") and not f.wants("sample")
+
+
+def test_count_sink_keeps_nothing_but_counts():
+    sink = CountSink()
+    r = TraceRecorder(ManualClock(), sink=sink)
+    _emit_all(r)
+    _emit_all(r)
+    assert sink.total() == 12 and sink.total("transition") == 2
+    assert sink.counts[("sample", "backpressure")] == 2
+    with pytest.raises(TypeError, match="keeps no list"):
+        r.records  # noqa: B018
+
+
+def test_jsonl_sink_streams_a_file_the_reader_accepts(tmp_path):
+    path = tmp_path / "stream.jsonl"
+    sink = JsonlSink(str(path), meta={"seed": 3})
+    clock = ManualClock()
+    r = TraceRecorder(clock, sink=sink)
+    _emit_all(r)
+    clock.advance(1.5)
+    r.transition("circuit_breaker", "redis", "open", "half_open", "timeout_elapsed", {"probe": 1})
+    sink.close()
+    back = read_jsonl(path)
+    assert back.meta["seed"] == 3 and len(back.records) == 7 == sink.count
+    assert back.records[-1] == Transition(7, 1.5, "circuit_breaker", "redis", "open", "half_open",
+                                          "timeout_elapsed", {"probe": 1})
+
+
+@pytest.mark.parametrize("level, kinds", [
+    ("transitions", {"transition", "fault", "anomaly"}),
+    ("decisions", {"transition", "fault", "anomaly", "decision", "event"}),
+    ("full", {"transition", "fault", "anomaly", "decision", "event", "sample"}),
+])
+def test_trace_levels(level, kinds):
+    r = recorder_for_level(level, ManualClock())
+    _emit_all(r)
+    assert {rec.kind for rec in r.records} == kinds
+
+
+def test_levels_off_and_counts():
+    assert recorder_for_level("off", ManualClock()) is None
+    counted = recorder_for_level("counts", ManualClock())
+    _emit_all(counted)
+    assert isinstance(counted.sink, CountSink) and counted.sink.total() == 6
+    with pytest.raises(ValueError, match="unknown trace level"):
+        recorder_for_level("verbose", ManualClock())  # type: ignore[arg-type]
+
+
+def test_recorder_needs_a_clock():
+    with pytest.raises(TypeError, match="TraceRecorder needs clock="):
+        TraceRecorder(None)  # type: ignore[arg-type]
+
+
+def test_line_models_are_derived_from_the_record_declarations():
+    from dataclasses import fields
+
+    from rustok_sim.model.core.trace import RECORD_TYPES
+    for kind, cls in RECORD_TYPES.items():
+        assert set(LINE_MODELS[kind].model_fields) == {"kind"} | {f.name for f in fields(cls)}
+
+
+# -- the reader's edges ---------------------------------------------------------------------
+
+
+SAMPLE = {"kind": "sample", "seq": 1, "t": 0.5, "component": "c", "instance": "i", "name": "d", "value": 1}
+
+
+def test_deeply_nested_json_is_a_line_error_not_a_traceback():
+    deep = '{"kind": "decision", "seq": 1, "t": 0, "component": "c", "instance": "i", "decision": "x", ' \
+           '"detail": {"a": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    with pytest.raises(TraceFormatError) as info:
+        read_jsonl(_text(HEADER, deep), name="deep.jsonl")
+    assert info.value.line == 2 and "nested too deeply" in str(info.value)
+
+
+def test_invalid_utf8_names_its_real_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    good = json.dumps(SAMPLE | {"seq": 0})
+    lines = [json.dumps(HEADER).encode()] + [json.dumps(SAMPLE | {"seq": n}).encode() for n in range(1, 1000)]
+    lines.append(b'{"kind": "sample", "seq": 1000, "t": 0, "component": "\xff\xfe", "instance": "i"}'
+                 .replace(b"\\xff\\xfe", b"\xff\xfe"))
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    assert good
+    with pytest.raises(TraceFormatError) as info:
+        read_jsonl(path)
+    assert info.value.line == 1001 and "not UTF-8" in info.value.message
+
+
+@pytest.mark.parametrize("header", [
+    {"format": "rustok-sim-trace", "version": "2"},
+    {"format": "rustok-sim-trace", "version": True},
+    {"format": "rustok-sim-trace", "version": 2.5},
+])
+def test_header_version_must_be_an_integer(header):
+    with pytest.raises(TraceFormatError, match="bad header"):
+        read_jsonl(_text(header))
+
+
+@pytest.mark.parametrize("raw", [
+    '{"kind": "sample", "seq": 1, "t": NaN, "component": "c", "instance": "i", "name": "d", "value": 1}',
+    '{"kind": "sample", "seq": 1, "t": 0, "component": "c", "instance": "i", "name": "d", "value": Infinity}',
+    '{"kind": "sample", "seq": 1, "t": 0, "component": "c", "instance": "i", "name": "d", "value": 1, "value": 2}',
+    '{"kind": "sample", "seq": "1", "t": 0, "component": "c", "instance": "i", "name": "d", "value": 1}',
+    '{"kind": "sample", "seq": 1, "t": "0", "component": "c", "instance": "i", "name": "d", "value": 1}',
+    '{"kind": "sample", "seq": 1, "t": true, "component": "c", "instance": "i", "name": "d", "value": 1}',
+    '{"kind": "sample", "seq": 1, "t": 0, "component": 7, "instance": "i", "name": "d", "value": 1}',
+    '{"kind": "sample", "seq": -1, "t": 0, "component": "c", "instance": "i", "name": "d", "value": 1}',
+    '{"kind": "fault", "seq": 1, "t": 0, "fault": "f", "phase": "middle", "target": "x"}',
+])
+def test_the_reader_refuses_what_the_schema_refuses(raw):
+    with pytest.raises(TraceFormatError) as info:
+        read_jsonl(_text(HEADER, raw))
+    assert info.value.line == 2
+    jsonschema = pytest.importorskip("jsonschema")
+    try:
+        obj = json.loads(raw, object_pairs_hook=_strict_pairs, parse_constant=_no_constant)
+    except ValueError:
+        return  # not JSON at all: the schema never sees it
+    assert not jsonschema.Draft202012Validator(trace_json_schema()).is_valid(obj)
+
+
+def _strict_pairs(pairs):
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def _no_constant(name):
+    raise ValueError(name)
+
+
+@pytest.mark.parametrize("raw", [
+    '{"kind": "sample", "seq": 1, "t": 0, "component": "c", "instance": "i", "name": "d", "value": 1}',
+    '{"kind": "sample", "seq": 1.0, "t": 2, "component": "c", "instance": "i", "name": "d", "value": 1.5}',
+    '{"kind": "transition", "seq": 1, "t": 0, "component": "c", "instance": "i", "from_state": "a", '
+    '"to_state": "b", "trigger": "go", "detail": {"worker": "w1"}}',
+    '{"kind": "decision", "seq": 1, "t": 0, "component": "c", "instance": "i", "decision": "x", "reason": null}',
+])
+def test_the_reader_accepts_what_the_schema_accepts(raw):
+    (record,) = read_jsonl(_text(HEADER, raw)).records
+    assert record.seq == 1 and isinstance(record.seq, int)
+    jsonschema = pytest.importorskip("jsonschema")
+    assert jsonschema.Draft202012Validator(trace_json_schema()).is_valid(json.loads(raw))
+
+
+def test_iter_jsonl_streams_records_and_the_header(tmp_path):
+    path = tmp_path / "t.jsonl"
+    write_jsonl(sample_recorder().records, path, meta={"seed": 1})
+    meta: dict = {}
+    stream = iter_jsonl(path, meta_out=meta)
+    first = next(stream)
+    assert first.kind == "transition" and meta["seed"] == 1
+    assert len(list(stream)) == 5
 
 
 def test_manual_clock_only_moves_forward():

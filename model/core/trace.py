@@ -4,7 +4,8 @@ Six record kinds, each stamped with virtual time ``t`` (from the recorder's inje
 sequence number ``seq`` that increases by one per record across all components sharing a recorder:
 
 - ``transition``: a state machine moved (component, instance, from_state, to_state, trigger,
-  detail): `component` and `trigger` are exactly those of the component's transition table;
+  detail): `component` and `trigger` are exactly those of the component's transition table, and
+  only `Machine.fire` (``core/transitions.py``) emits them;
 - ``decision``: a request was accepted / rejected / coalesced / fell back, with its reason;
 - ``sample``: a gauge value (queue depth, entry count, ...);
 - ``fault``: an injected fault started or ended (scenarios write these);
@@ -12,23 +13,26 @@ sequence number ``seq`` that increases by one per record across all components s
 - ``anomaly``: something the model detects that Rust would do silently (a usize counter wrapping,
   a slot released twice, stats that no longer add up).
 
-In memory the records are plain slotted objects appended to a list, cheap enough for hot loops;
-a component with no observer builds no records at all. At the boundary they are JSON Lines: a
-header line ``{"format": "rustok-sim-trace", "version": 1, ...}`` followed by one record per line,
-validated by pydantic models whose JSON Schema `trace_json_schema()` exports (so a trace written
-by the real Rust services can be checked with the same code).
+Each record's fields are declared once, as the slotted dataclass below; the pydantic models that
+validate JSON Lines at the boundary and export the JSON Schema are derived from those declarations
+(`rustok_sim.model.core.tracefile`).
+
+Where records go is a **sink**: `ListSink` keeps them in memory (the default; tests and reports read
+it), `JsonlSink` streams them to a file as they are made, `FilterSink` keeps some kinds or components
+and passes them on, `CountSink` only counts them. `TraceRecorder` stamps records and hands them to
+its sink; `wants(kind)` lets a component skip building records (and their detail dicts) of kinds
+nobody keeps. `recorder_for_level` picks a recorder per trace level for scenarios.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Annotated, Any, Literal, Protocol
+from dataclasses import dataclass, field, fields
+from typing import IO, Any, ClassVar, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
-from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.clock import Clock, require_clock
 
 TRACE_FORMAT = "rustok-sim-trace"
 TRACE_FORMAT_VERSION = 2
@@ -36,110 +40,220 @@ TRACE_FORMAT_VERSION = 2
 Detail = Mapping[str, Any] | None
 
 
+def _doc(text: str) -> Any:
+    return field(metadata={"description": text})
+
+
+def _opt(text: str) -> Any:
+    return field(default=None, metadata={"description": text})
+
+
 # --------------------------------------------------------------------------------------------
-# In-memory records (hot path): plain slotted classes, no validation.
+# Records: declared once. Slotted dataclasses (the hot path builds millions of them); the
+# boundary's pydantic models are generated from these fields.
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(slots=True, eq=True, repr=True)
 class TraceRecord:
-    """Base of the in-memory records. `fields` lists the attributes after seq and t."""
+    """Base of the records: `seq` orders every record of a run, `t` is virtual time in seconds."""
 
-    __slots__ = ("seq", "t")
-    kind: str = ""
-    fields: tuple[str, ...] = ()
+    kind: ClassVar[str] = ""
+    seq: int = _doc("sequence number, increasing across the whole trace")
+    t: float = _doc("virtual time in seconds")
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "seq": self.seq, "t": self.t}
-        for name in self.fields:
+        """The record as its JSON object: `kind` first, None-valued optional fields left out."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for name in _FIELD_NAMES[type(self)]:
             value = getattr(self, name)
             if value is not None:
                 out[name] = dict(value) if name == "detail" else value
         return out
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self.to_dict() == other.to_dict()  # type: ignore[union-attr]
 
-    def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items() if k != "kind")
-        return f"{type(self).__name__}({body})"
-
-
+@dataclass(slots=True, eq=True, repr=True)
 class Transition(TraceRecord):
-    __slots__ = ("component", "instance", "from_state", "to_state", "trigger", "detail")
-    kind = "transition"
-    fields = ("component", "instance", "from_state", "to_state", "trigger", "detail")
-
-    def __init__(self, seq: int, t: float, component: str, instance: str, from_state: str,
-                 to_state: str, trigger: str, detail: Detail = None) -> None:
-        self.seq, self.t = seq, t
-        self.component, self.instance = component, instance
-        self.from_state, self.to_state, self.trigger, self.detail = from_state, to_state, trigger, detail
+    kind: ClassVar[str] = "transition"
+    component: str = _doc("the component of the transition table")
+    instance: str = _doc("which instance of the component (a breaker's name, a cache key)")
+    from_state: str = _doc("state before")
+    to_state: str = _doc("state after, as the table gives it")
+    trigger: str = _doc("the trigger of the component's transition table")
+    detail: Detail = _opt("what else the move says (which relay worker, which epoch)")
 
 
+@dataclass(slots=True, eq=True, repr=True)
 class Decision(TraceRecord):
-    __slots__ = ("component", "instance", "decision", "reason", "detail")
-    kind = "decision"
-    fields = ("component", "instance", "decision", "reason", "detail")
-
-    def __init__(self, seq: int, t: float, component: str, instance: str, decision: str,
-                 reason: str | None = None, detail: Detail = None) -> None:
-        self.seq, self.t = seq, t
-        self.component, self.instance = component, instance
-        self.decision, self.reason, self.detail = decision, reason, detail
+    kind: ClassVar[str] = "decision"
+    component: str = _doc("component that decided")
+    instance: str = _doc("which instance")
+    decision: str = _doc("accepted / rejected / coalesced / fell_back / ...")
+    reason: str | None = _opt("why")
+    detail: Detail = _opt("fields the decision carries (retry_after, depth, ...)")
 
 
+@dataclass(slots=True, eq=True, repr=True)
 class Sample(TraceRecord):
-    __slots__ = ("component", "instance", "name", "value")
-    kind = "sample"
-    fields = ("component", "instance", "name", "value")
-
-    def __init__(self, seq: int, t: float, component: str, instance: str, name: str,
-                 value: float) -> None:
-        self.seq, self.t = seq, t
-        self.component, self.instance = component, instance
-        self.name, self.value = name, value
+    kind: ClassVar[str] = "sample"
+    component: str = _doc("component sampled")
+    instance: str = _doc("which instance")
+    name: str = _doc("gauge name (queue_depth, entries, ...)")
+    value: float = _doc("gauge value")
 
 
+@dataclass(slots=True, eq=True, repr=True)
 class Fault(TraceRecord):
-    __slots__ = ("fault", "phase", "target", "detail")
-    kind = "fault"
-    fields = ("fault", "phase", "target", "detail")
-
-    def __init__(self, seq: int, t: float, fault: str, phase: str, target: str,
-                 detail: Detail = None) -> None:
-        self.seq, self.t = seq, t
-        self.fault, self.phase, self.target, self.detail = fault, phase, target, detail
+    kind: ClassVar[str] = "fault"
+    fault: str = _doc("fault name (redis_outage, relay_crash, ...)")
+    phase: Literal["start", "end", "instant"] = _doc("start and end of a window, or an instant fault")
+    target: str = _doc("what the fault hits")
+    detail: Detail = _opt("fault parameters")
 
 
+@dataclass(slots=True, eq=True, repr=True)
 class EventRecord(TraceRecord):
-    __slots__ = ("component", "instance", "action", "event_id", "event_type", "tenant_id", "detail")
-    kind = "event"
-    fields = ("component", "instance", "action", "event_id", "event_type", "tenant_id", "detail")
-
-    def __init__(self, seq: int, t: float, component: str, instance: str, action: str,
-                 event_id: str, event_type: str, tenant_id: str | None = None,
-                 detail: Detail = None) -> None:
-        self.seq, self.t = seq, t
-        self.component, self.instance = component, instance
-        self.action, self.event_id, self.event_type = action, event_id, event_type
-        self.tenant_id, self.detail = tenant_id, detail
+    kind: ClassVar[str] = "event"
+    component: str = _doc("component that handled the event")
+    instance: str = _doc("which instance")
+    action: str = _doc("published / delivered / applied / dropped / ...")
+    event_id: str = _doc("envelope id")
+    event_type: str = _doc("domain event type")
+    tenant_id: str | None = _opt("tenant of the event")
+    detail: Detail = _opt("what else the action says")
 
 
+@dataclass(slots=True, eq=True, repr=True)
 class Anomaly(TraceRecord):
-    __slots__ = ("component", "instance", "anomaly", "message", "detail")
-    kind = "anomaly"
-    fields = ("component", "instance", "anomaly", "message", "detail")
-
-    def __init__(self, seq: int, t: float, component: str, instance: str, anomaly: str,
-                 message: str, detail: Detail = None) -> None:
-        self.seq, self.t = seq, t
-        self.component, self.instance = component, instance
-        self.anomaly, self.message, self.detail = anomaly, message, detail
+    kind: ClassVar[str] = "anomaly"
+    component: str = _doc("component where it happened")
+    instance: str = _doc("which instance")
+    anomaly: str = _doc("anomaly name (counter_wrap, slot_leaked, ...)")
+    message: str = _doc("what happened, in words")
+    detail: Detail = _opt("values involved")
 
 
 RECORD_TYPES: dict[str, type[TraceRecord]] = {
     cls.kind: cls for cls in (Transition, Decision, Sample, Fault, EventRecord, Anomaly)
 }
+KINDS: frozenset[str] = frozenset(RECORD_TYPES)
+_FIELD_NAMES: dict[type[TraceRecord], tuple[str, ...]] = {
+    cls: tuple(f.name for f in fields(cls)) for cls in (TraceRecord, *RECORD_TYPES.values())
+}
+
+
+def record_fields(cls: type[TraceRecord]) -> tuple[str, ...]:
+    """The record's field names in declaration order (seq, t, then its own)."""
+    return _FIELD_NAMES[cls]
+
+
+# --------------------------------------------------------------------------------------------
+# Sinks: where stamped records go.
+# --------------------------------------------------------------------------------------------
+
+
+class TraceSink(Protocol):
+    """Receives every record a recorder keeps. `wants` lets the recorder (and through it the
+    components) skip records of kinds the sink would throw away."""
+
+    def accept(self, record: TraceRecord) -> None: ...
+
+    def wants(self, kind: str, component: str | None = None) -> bool: ...
+
+
+class ListSink:
+    """Keeps every record in a list, in order (the default: tests and reports read it)."""
+
+    __slots__ = ("records",)
+
+    def __init__(self) -> None:
+        self.records: list[TraceRecord] = []
+
+    def accept(self, record: TraceRecord) -> None:
+        self.records.append(record)
+
+    def wants(self, kind: str, component: str | None = None) -> bool:
+        return True
+
+
+class CountSink:
+    """Keeps nothing but how many records of each (kind, component) went by."""
+
+    __slots__ = ("counts",)
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str | None]] = Counter()
+
+    def accept(self, record: TraceRecord) -> None:
+        self.counts[(record.kind, getattr(record, "component", None))] += 1
+
+    def wants(self, kind: str, component: str | None = None) -> bool:
+        return True
+
+    def total(self, kind: str | None = None) -> int:
+        return sum(n for (k, _), n in self.counts.items() if kind is None or k == kind)
+
+
+class FilterSink:
+    """Passes on only the records of some kinds and/or components to `inner`."""
+
+    __slots__ = ("inner", "kinds", "components")
+
+    def __init__(self, inner: TraceSink, *, kinds: Iterable[str] | None = None,
+                 components: Iterable[str] | None = None) -> None:
+        self.inner = inner
+        self.kinds = _known_kinds(kinds) if kinds is not None else None
+        self.components = frozenset(components) if components is not None else None
+
+    def accept(self, record: TraceRecord) -> None:
+        if (self.kinds is None or record.kind in self.kinds) and (
+                self.components is None or getattr(record, "component", None) in self.components):
+            self.inner.accept(record)
+
+    def wants(self, kind: str, component: str | None = None) -> bool:
+        if self.kinds is not None and kind not in self.kinds:
+            return False
+        if self.components is not None and component is not None and component not in self.components:
+            return False
+        return self.inner.wants(kind, component)
+
+
+class JsonlSink:
+    """Streams records to a text stream as JSON Lines, header first, as they are made, so a long
+    run's trace never sits in memory. `close()` flushes (and closes a file the sink opened)."""
+
+    __slots__ = ("_stream", "_owns", "_dumps", "count")
+
+    def __init__(self, target: str | IO[str], meta: Mapping[str, Any] | None = None) -> None:
+        if isinstance(target, str):
+            self._stream: IO[str] = open(target, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
+            self._owns = True
+        else:
+            self._stream, self._owns = target, False
+        self._dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+        self.count = 0
+        header = {"format": TRACE_FORMAT, "version": TRACE_FORMAT_VERSION, **(meta or {})}
+        self._stream.write(json.dumps(header, sort_keys=True) + "\n")
+
+    def accept(self, record: TraceRecord) -> None:
+        self._stream.write(self._dumps(record.to_dict()) + "\n")
+        self.count += 1
+
+    def wants(self, kind: str, component: str | None = None) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._stream.flush()
+        if self._owns:
+            self._stream.close()
+
+
+def _known_kinds(kinds: Iterable[str]) -> frozenset[str]:
+    chosen = frozenset(kinds)
+    unknown = chosen - KINDS
+    if unknown:
+        raise ValueError(f"unknown trace record kinds {sorted(unknown)}; known: {sorted(KINDS)}")
+    return chosen
 
 
 # --------------------------------------------------------------------------------------------
@@ -154,7 +268,7 @@ class Observer(Protocol):
     it is built, and holds None instead of the observer for kinds nobody keeps, so an observer
     that records only transitions costs a rejection nothing."""
 
-    def wants(self, kind: str) -> bool: ...
+    def wants(self, kind: str, component: str | None = None) -> bool: ...
 
     def transition(self, component: str, instance: str, from_state: str, to_state: str,
                    trigger: str, detail: Detail = None) -> None: ...
@@ -173,35 +287,63 @@ class Observer(Protocol):
                 detail: Detail = None) -> None: ...
 
 
-class TraceRecorder:
-    """Collects records in memory, stamping each with the clock's time and the next `seq`.
+def observer_for(observer: Observer | None, kind: str, component: str | None = None) -> Observer | None:
+    """`observer` if it keeps records of `kind` (from `component`), else None: what a component
+    stores per kind at construction so its hot path tests one attribute against None."""
+    if observer is None or not observer.wants(kind, component):
+        return None
+    return observer
 
-    One recorder is shared by every component of a run so that `seq` orders them all. Listeners
-    added with `subscribe` see each record as it is made (pybreaker-style listeners, live
-    coverage); keep them cheap, they run inside the component's call.
+
+class TraceRecorder:
+    """Stamps records with the clock's time and the next `seq` and hands them to its sink.
+
+    One recorder is shared by every component of a run so that `seq` orders them all. `kinds`
+    (default: all) and `components` (default: all) restrict what is kept; `sink` defaults to a
+    `ListSink`. Listeners added with `subscribe` see each kept record as it is made (live coverage,
+    pybreaker-style listeners); keep them cheap, they run inside the component's call.
     """
 
-    __slots__ = ("clock", "records", "_seq", "_listeners", "kinds")
+    __slots__ = ("clock", "sink", "kinds", "components", "_seq", "_listeners", "_accept")
 
-    def __init__(self, clock: Clock, *, kinds: Iterable[str] | None = None) -> None:
-        self.clock = clock
-        self.records: list[TraceRecord] = []
+    def __init__(self, clock: Clock, *, sink: TraceSink | None = None, kinds: Iterable[str] | None = None,
+                 components: Iterable[str] | None = None) -> None:
+        self.clock = require_clock(clock, "TraceRecorder")
+        self.sink: TraceSink = sink if sink is not None else ListSink()
+        self.kinds = _known_kinds(kinds) if kinds is not None else KINDS
+        self.components = frozenset(components) if components is not None else None
         self._seq = 0
         self._listeners: list[Callable[[TraceRecord], None]] = []
-        self.kinds = frozenset(kinds) if kinds is not None else frozenset(RECORD_TYPES)
+        self._accept = self.sink.accept
 
-    def wants(self, kind: str) -> bool:
-        return kind in self.kinds
+    def wants(self, kind: str, component: str | None = None) -> bool:
+        if kind not in self.kinds:
+            return False
+        if self.components is not None and component is not None and component not in self.components:
+            return False
+        return self.sink.wants(kind, component)
 
     def subscribe(self, listener: Callable[[TraceRecord], None]) -> Callable[[], None]:
         """Call `listener(record)` for every new record; returns a function that unsubscribes."""
         self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
+        self._accept = self._accept_and_notify
+        return lambda: self._unsubscribe(listener)
 
-    def _add(self, record: TraceRecord) -> None:
-        self.records.append(record)
+    def _unsubscribe(self, listener: Callable[[TraceRecord], None]) -> None:
+        self._listeners.remove(listener)
+        if not self._listeners:
+            self._accept = self.sink.accept
+
+    def _accept_and_notify(self, record: TraceRecord) -> None:
+        self.sink.accept(record)
         for listener in self._listeners:
             listener(record)
+
+    def _keeps(self, kind: str, component: str | None) -> bool:
+        # Components that asked `wants` never get here with an unwanted kind; this guard is for
+        # callers that did not ask (scenario code writing faults, tests).
+        return kind in self.kinds and (self.components is None or component is None
+                                       or component in self.components)
 
     def _next(self) -> int:
         self._seq += 1
@@ -209,29 +351,52 @@ class TraceRecorder:
 
     def transition(self, component: str, instance: str, from_state: str, to_state: str,
                    trigger: str, detail: Detail = None) -> None:
-        self._add(Transition(self._next(), self.clock(), component, instance, from_state,
-                             to_state, trigger, detail))
+        if self._keeps("transition", component):
+            self._seq += 1
+            self._accept(Transition(self._seq, self.clock(), component, instance, from_state, to_state,
+                                    trigger, detail))
 
     def decision(self, component: str, instance: str, decision: str, reason: str | None = None,
                  detail: Detail = None) -> None:
-        self._add(Decision(self._next(), self.clock(), component, instance, decision, reason, detail))
+        if self._keeps("decision", component):
+            self._seq += 1
+            self._accept(Decision(self._seq, self.clock(), component, instance, decision, reason, detail))
 
     def sample(self, component: str, instance: str, name: str, value: float) -> None:
-        self._add(Sample(self._next(), self.clock(), component, instance, name, value))
+        if self._keeps("sample", component):
+            self._seq += 1
+            self._accept(Sample(self._seq, self.clock(), component, instance, name, value))
 
     def fault(self, fault: str, phase: str, target: str, detail: Detail = None) -> None:
-        self._add(Fault(self._next(), self.clock(), fault, phase, target, detail))
+        if self._keeps("fault", None):
+            self._seq += 1
+            self._accept(Fault(self._seq, self.clock(), fault, phase, target, detail))  # type: ignore[arg-type]
 
     def event(self, component: str, instance: str, action: str, event_id: str, event_type: str,
               tenant_id: str | None = None, detail: Detail = None) -> None:
-        self._add(EventRecord(self._next(), self.clock(), component, instance, action, event_id,
-                              event_type, tenant_id, detail))
+        if self._keeps("event", component):
+            self._seq += 1
+            self._accept(EventRecord(self._seq, self.clock(), component, instance, action, event_id,
+                                     event_type, tenant_id, detail))
 
     def anomaly(self, component: str, instance: str, anomaly: str, message: str,
                 detail: Detail = None) -> None:
-        self._add(Anomaly(self._next(), self.clock(), component, instance, anomaly, message, detail))
+        if self._keeps("anomaly", component):
+            self._seq += 1
+            self._accept(Anomaly(self._seq, self.clock(), component, instance, anomaly, message, detail))
 
-    # -- reading -------------------------------------------------------------------------
+    # -- reading (only with a ListSink) ------------------------------------------------------
+
+    @property
+    def records(self) -> list[TraceRecord]:
+        """The kept records, in order. Only a recorder whose sink is a `ListSink` has them."""
+        sink = self.sink
+        while isinstance(sink, FilterSink):
+            sink = sink.inner
+        if not isinstance(sink, ListSink):
+            raise TypeError(f"this recorder sends its records to a {type(sink).__name__}, which keeps "
+                            "no list; use a ListSink (the default) to read records back")
+        return sink.records
 
     def of_kind(self, kind: str, component: str | None = None) -> list[TraceRecord]:
         """Records of one kind, optionally of one component, in order."""
@@ -245,201 +410,29 @@ class TraceRecorder:
         return self.of_kind("anomaly", component)  # type: ignore[return-value]
 
     def __len__(self) -> int:
-        return len(self.records)
+        return self._seq
 
     def __iter__(self) -> Iterator[TraceRecord]:
         return iter(self.records)
 
 
-# --------------------------------------------------------------------------------------------
-# Boundary models (pydantic): JSON Lines and the JSON Schema.
-# --------------------------------------------------------------------------------------------
+TraceLevel = Literal["off", "counts", "transitions", "decisions", "full"]
+LEVEL_KINDS: dict[str, frozenset[str]] = {
+    "transitions": frozenset({"transition", "fault", "anomaly"}),
+    "decisions": frozenset({"transition", "fault", "anomaly", "decision", "event"}),
+    "full": KINDS,
+}
 
 
-class _Line(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    seq: int = Field(ge=0, description="sequence number, increasing across the whole trace")
-    t: float = Field(description="virtual time in seconds")
-
-
-class TransitionLine(_Line):
-    kind: Literal["transition"]
-    component: str
-    instance: str
-    from_state: str
-    to_state: str
-    trigger: str = Field(description="the trigger of the component's transition table")
-    detail: dict[str, Any] | None = None
-
-
-class DecisionLine(_Line):
-    kind: Literal["decision"]
-    component: str
-    instance: str
-    decision: str = Field(description="accepted / rejected / coalesced / fell_back / ...")
-    reason: str | None = None
-    detail: dict[str, Any] | None = None
-
-
-class SampleLine(_Line):
-    kind: Literal["sample"]
-    component: str
-    instance: str
-    name: str
-    value: float
-
-
-class FaultLine(_Line):
-    kind: Literal["fault"]
-    fault: str
-    phase: Literal["start", "end", "instant"]
-    target: str
-    detail: dict[str, Any] | None = None
-
-
-class EventLine(_Line):
-    kind: Literal["event"]
-    component: str
-    instance: str
-    action: str = Field(description="published / delivered / applied / dropped / ...")
-    event_id: str
-    event_type: str
-    tenant_id: str | None = None
-    detail: dict[str, Any] | None = None
-
-
-class AnomalyLine(_Line):
-    kind: Literal["anomaly"]
-    component: str
-    instance: str
-    anomaly: str
-    message: str
-    detail: dict[str, Any] | None = None
-
-
-class TraceHeader(BaseModel):
-    """First line of a trace file."""
-
-    model_config = ConfigDict(extra="allow")
-    format: Literal["rustok-sim-trace"]
-    version: int = Field(description="trace format version; this reader knows version 1")
-
-
-TraceLine = Annotated[
-    TransitionLine | DecisionLine | SampleLine | FaultLine | EventLine | AnomalyLine,
-    Field(discriminator="kind"),
-]
-_LINE_ADAPTER: TypeAdapter[Any] = TypeAdapter(TraceLine)
-
-
-def trace_json_schema() -> dict[str, Any]:
-    """JSON Schema of one trace line: the header (first line) or a record (every other line)."""
-    record_schema = _LINE_ADAPTER.json_schema(ref_template="#/$defs/{model}")
-    defs = dict(record_schema.pop("$defs", {}))
-    defs["TraceHeader"] = TraceHeader.model_json_schema(ref_template="#/$defs/{model}")
-    defs["TraceRecord"] = record_schema
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"{TRACE_FORMAT} v{TRACE_FORMAT_VERSION} line",
-        "description": "A JSON Lines trace: the first line is a TraceHeader, each later line a TraceRecord.",
-        "oneOf": [{"$ref": "#/$defs/TraceHeader"}, {"$ref": "#/$defs/TraceRecord"}],
-        "$defs": defs,
-    }
-
-
-class TraceFormatError(ValueError):
-    """A trace file is not a valid rustok-sim trace; says which file, which line and why."""
-
-    def __init__(self, source: str, line: int, message: str) -> None:
-        self.source, self.line, self.message = source, line, message
-        super().__init__(f"{source}:{line}: {message}")
-
-
-class TraceFile:
-    """A trace read back from JSON Lines: its header metadata and its records."""
-
-    __slots__ = ("meta", "records")
-
-    def __init__(self, meta: dict[str, Any], records: list[TraceRecord]) -> None:
-        self.meta, self.records = meta, records
-
-
-def _record_from_line(line: BaseModel) -> TraceRecord:
-    data = line.model_dump()
-    cls = RECORD_TYPES[data.pop("kind")]
-    return cls(**data)
-
-
-def write_jsonl(records: Iterable[TraceRecord], target: str | os.PathLike[str] | io.TextIOBase,
-                meta: Mapping[str, Any] | None = None) -> None:
-    """Write a header line (with `meta`) and one JSON object per record."""
-    header = {"format": TRACE_FORMAT, "version": TRACE_FORMAT_VERSION, **(meta or {})}
-    if isinstance(target, (str, os.PathLike)):
-        with open(target, "w", encoding="utf-8") as fh:
-            _write_lines(fh, header, records)
-    else:
-        _write_lines(target, header, records)
-
-
-def _write_lines(fh: Any, header: Mapping[str, Any], records: Iterable[TraceRecord]) -> None:
-    dumps = json.dumps
-    fh.write(dumps(header, sort_keys=True) + "\n")
-    for record in records:
-        fh.write(dumps(record.to_dict(), sort_keys=True, separators=(",", ":")) + "\n")
-
-
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "record"
-    return f"{where}: {first['msg']}" + (f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else "")
-
-
-def read_jsonl(source: str | os.PathLike[str] | io.TextIOBase, name: str | None = None) -> TraceFile:
-    """Read and validate a JSON Lines trace. Raises `TraceFormatError` naming file and line."""
-    if isinstance(source, (str, os.PathLike)):
-        label = name or str(source)
-        try:
-            with open(source, encoding="utf-8") as fh:
-                return _read_lines(fh, label)
-        except OSError as exc:
-            raise TraceFormatError(label, 0, f"cannot read trace file: {exc.strerror or exc}") from None
-        except UnicodeDecodeError as exc:
-            raise TraceFormatError(label, 0, f"not UTF-8 text: {exc.reason}") from None
-    return _read_lines(source, name or getattr(source, "name", "<stream>"))
-
-
-def _read_lines(fh: Iterable[str], label: str) -> TraceFile:
-    meta: dict[str, Any] | None = None
-    records: list[TraceRecord] = []
-    last_seq = -1
-    for number, raw in enumerate(fh, start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise TraceFormatError(label, number, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
-        if meta is None:
-            if not isinstance(obj, dict) or obj.get("format") != TRACE_FORMAT:
-                raise TraceFormatError(label, number,
-                                       f'first line must be a header {{"format": "{TRACE_FORMAT}", "version": N}}')
-            try:
-                header = TraceHeader.model_validate(obj)
-            except ValidationError as exc:
-                raise TraceFormatError(label, number, f"bad header: {_describe(exc)}") from None
-            if header.version != TRACE_FORMAT_VERSION:
-                raise TraceFormatError(label, number, f"trace format version {header.version} is not supported "
-                                                      f"(this reader knows version {TRACE_FORMAT_VERSION})")
-            meta = obj
-            continue
-        try:
-            line = _LINE_ADAPTER.validate_python(obj)
-        except ValidationError as exc:
-            raise TraceFormatError(label, number, _describe(exc)) from None
-        if line.seq <= last_seq:
-            raise TraceFormatError(label, number, f"seq {line.seq} does not increase (previous {last_seq})")
-        last_seq = line.seq
-        records.append(_record_from_line(line))
-    if meta is None:
-        raise TraceFormatError(label, 1, "empty trace: no header line")
-    return TraceFile(meta, records)
+def recorder_for_level(level: TraceLevel, clock: Clock, *, sink: TraceSink | None = None) -> TraceRecorder | None:
+    """The recorder a scenario uses at a trace level: ``off`` (None: components pay nothing),
+    ``counts`` (a `CountSink`), ``transitions`` (transitions, faults, anomalies), ``decisions``
+    (plus decisions and events), ``full`` (everything, samples included). `sink` overrides where
+    kept records go (a `JsonlSink` to stream them)."""
+    if level == "off":
+        return None
+    if level == "counts":
+        return TraceRecorder(clock, sink=sink if sink is not None else CountSink())
+    if level not in LEVEL_KINDS:
+        raise ValueError(f"unknown trace level {level!r}; known: off, counts, {', '.join(LEVEL_KINDS)}")
+    return TraceRecorder(clock, sink=sink, kinds=LEVEL_KINDS[level])
