@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from rustok_sim.model.core.tracefile import read_jsonl
 
 from rustok_sim import __version__
 from rustok_sim.cli import main
+from rustok_sim.model.core.tracefile import read_jsonl
 
 
 def test_version(capsys):

@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+
 from rustok_sim.model.core.clock import ClockError, ManualClock
 from rustok_sim.model.core.trace import (
     TRACE_FORMAT_VERSION,
@@ -13,8 +14,8 @@ from rustok_sim.model.core.trace import (
     FilterSink,
     JsonlSink,
     ListSink,
-    Transition,
     TraceRecorder,
+    Transition,
     observer_for,
     recorder_for_level,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 import pytest
+
 from rustok_sim.adapters.sql import relay
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
