@@ -304,7 +304,7 @@ class TraceRecorder:
     pybreaker-style listeners); keep them cheap, they run inside the component's call.
     """
 
-    __slots__ = ("clock", "sink", "kinds", "components", "_seq", "_listeners", "_accept")
+    __slots__ = ("clock", "sink", "kinds", "components", "_seq", "_listeners", "_accept", "_tally")
 
     def __init__(self, clock: Clock, *, sink: TraceSink | None = None, kinds: Iterable[str] | None = None,
                  components: Iterable[str] | None = None) -> None:
@@ -315,6 +315,8 @@ class TraceRecorder:
         self._seq = 0
         self._listeners: list[Callable[[TraceRecord], None]] = []
         self._accept = self.sink.accept
+        # A count-only run builds no record objects at all (unless a listener needs them).
+        self._tally = self.sink.counts if isinstance(self.sink, CountSink) else None
 
     def wants(self, kind: str, component: str | None = None) -> bool:
         if kind not in self.kinds:
@@ -327,12 +329,14 @@ class TraceRecorder:
         """Call `listener(record)` for every new record; returns a function that unsubscribes."""
         self._listeners.append(listener)
         self._accept = self._accept_and_notify
+        self._tally = None
         return lambda: self._unsubscribe(listener)
 
     def _unsubscribe(self, listener: Callable[[TraceRecord], None]) -> None:
         self._listeners.remove(listener)
         if not self._listeners:
             self._accept = self.sink.accept
+            self._tally = self.sink.counts if isinstance(self.sink, CountSink) else None
 
     def _accept_and_notify(self, record: TraceRecord) -> None:
         self.sink.accept(record)
@@ -340,10 +344,18 @@ class TraceRecorder:
             listener(record)
 
     def _keeps(self, kind: str, component: str | None) -> bool:
-        # Components that asked `wants` never get here with an unwanted kind; this guard is for
-        # callers that did not ask (scenario code writing faults, tests).
-        return kind in self.kinds and (self.components is None or component is None
-                                       or component in self.components)
+        """Whether to build the record. Components that asked `wants` never get here with an
+        unwanted kind; the guard is for callers that did not ask (scenario code, tests). A
+        count-only sink is tallied here and the record is never built."""
+        if kind not in self.kinds or not (self.components is None or component is None
+                                          or component in self.components):
+            return False
+        tally = self._tally
+        if tally is None:
+            return True
+        self._seq += 1
+        tally[(kind, component)] += 1
+        return False
 
     def _next(self) -> int:
         self._seq += 1
