@@ -19,13 +19,13 @@ Clock = Callable[[], float]
 
 
 
-def require_clock(clock: object, owner: str) -> Clock:
+def require_clock(clock: Clock | None, owner: str) -> Clock:
     """`clock` if it is callable, else a `TypeError` naming `owner`: no component silently
     defaults its clock, and a missing one fails at construction, not at the fifth call."""
     if not callable(clock):
         raise TypeError(f"{owner} needs clock= a zero-argument callable returning monotonic seconds "
                         f"(a ManualClock, lambda: env.now), got {type(clock).__name__}")
-    return clock  # type: ignore[return-value]
+    return clock
 
 
 class ClockError(ValueError):

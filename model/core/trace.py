@@ -137,8 +137,9 @@ RECORD_TYPES: dict[str, type[TraceRecord]] = {
     cls.kind: cls for cls in (Transition, Decision, Sample, Fault, EventRecord, Anomaly)
 }
 KINDS: frozenset[str] = frozenset(RECORD_TYPES)
+_ALL_RECORD_CLASSES: tuple[type[TraceRecord], ...] = (TraceRecord, *RECORD_TYPES.values())
 _FIELD_NAMES: dict[type[TraceRecord], tuple[str, ...]] = {
-    cls: tuple(f.name for f in fields(cls)) for cls in (TraceRecord, *RECORD_TYPES.values())
+    cls: tuple(f.name for f in fields(cls)) for cls in _ALL_RECORD_CLASSES
 }
 
 

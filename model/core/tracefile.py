@@ -69,14 +69,14 @@ class _Line(BaseModel):
 
 def _line_model(kind: str, cls: type[TraceRecord]) -> type[BaseModel]:
     hints = typing.get_type_hints(cls)
-    spec: dict[str, Any] = {"kind": (Literal[kind], ...)}  # type: ignore[valid-type]
+    spec: dict[str, Any] = {"kind": (Literal[kind], ...)}
     declared = {f.name: f for f in fields(cls)}
     for name in record_fields(cls):
         decl = declared[name]
         default = ... if decl.default is MISSING else decl.default
-        extra = {"ge": 0} if name == "seq" else {}
-        spec[name] = (_line_annotation(hints[name]),
-                      Field(default, description=decl.metadata.get("description"), **extra))
+        description = decl.metadata.get("description")
+        info = Field(default, description=description, ge=0) if name == "seq" else Field(default, description=description)
+        spec[name] = (_line_annotation(hints[name]), info)
     return create_model(f"{kind.capitalize()}Line", __base__=_Line, **spec)
 
 
@@ -91,7 +91,8 @@ class TraceHeader(BaseModel):
     version: StrictInt = Field(description=f"trace format version; this reader knows version {TRACE_FORMAT_VERSION}")
 
 
-TraceLine = Annotated[Union[tuple(LINE_MODELS.values())], Field(discriminator="kind")]  # noqa: UP007
+# The union is built from the generated models, so it is a runtime value rather than a static type.
+TraceLine: Any = Annotated[Union[tuple(LINE_MODELS.values())], Field(discriminator="kind")]  # noqa: UP007
 _LINE_ADAPTER: TypeAdapter[Any] = TypeAdapter(TraceLine)
 
 
@@ -225,7 +226,8 @@ def iter_jsonl(source: str | os.PathLike[str] | IO[str] | IO[bytes], name: str |
                meta_out: dict[str, Any] | None = None) -> Iterator[TraceRecord]:
     """Stream the records of a JSON Lines trace, validating each line. The header's fields go
     into `meta_out` when given. Raises `TraceFormatError` naming file and line."""
-    label = name or (str(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "<stream>"))
+    label: str = name or (str(source) if isinstance(source, (str, os.PathLike))
+                          else str(getattr(source, "name", "<stream>")))
     header_seen = False
     last_seq = -1
     for number, raw in _open_lines(source, label):
