@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.resilience.circuit_breaker import (
@@ -347,7 +348,7 @@ def test_resilience_half_open_limit_is_cumulative_per_episode():
     breaker.call(ok)  # counted 2
     with pytest.raises(CircuitOpenError):
         breaker.call(ok)  # nothing is in flight, yet the limit is reached
-    assert breaker.half_open_requests == 2
+    assert breaker.stats().half_open_requests == 2
 
 
 def test_resilience_late_failure_while_open_extends_the_open_period():
@@ -390,7 +391,7 @@ def test_standalone_closing_probe_wraps_its_counter_and_records_an_anomaly():
     breaker.call(ok)  # transition probe (not counted)
     breaker.call(ok)  # counted probe that closes; its decrement runs after close() zeroed it
     assert breaker.state is CircuitState.CLOSED
-    assert breaker.half_open_requests == 2**32 - 1
+    assert breaker.stats().half_open_requests == 2**32 - 1
     assert [a.anomaly for a in recorder.anomalies()] == ["counter_wrap"]
 
 
@@ -417,8 +418,8 @@ def test_close_keeps_half_open_requests_in_resilience():
     breaker.call(ok)
     breaker.call(ok)
     breaker.close()
-    assert breaker.half_open_requests == 1
-    assert breaker.last_failure_time == 0.0
+    assert breaker.stats().half_open_requests == 1
+    assert breaker.stats().last_failure_time == 0.0
 
 
 def test_reset_zeroes_totals_and_transitions():
@@ -427,7 +428,7 @@ def test_reset_zeroes_totals_and_transitions():
     breaker.reset()
     stats = breaker.stats()
     assert stats.state_transitions == 0 and stats.total_failures == 0
-    assert breaker.last_failure_time is None
+    assert breaker.stats().last_failure_time is None
 
 
 def test_reset_with_a_call_in_flight_skews_totals_faithfully_and_not_when_hardened():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.resilience.circuit_breaker import (
@@ -68,8 +69,8 @@ class BreakerMachine(RuleBasedStateMachine):
     def _admission_expectation(self) -> str | None:
         """What the spec says must happen to the next admission attempt, where it is certain."""
         b = self.breaker
-        if b.state is CircuitState.OPEN and b.last_failure_time is not None \
-                and self.clock() - b.last_failure_time < self.config.timeout:
+        if b.state is CircuitState.OPEN and b.stats().last_failure_time is not None \
+                and self.clock() - b.stats().last_failure_time < self.config.timeout:
             return "reject"
         return None
 
@@ -176,12 +177,12 @@ class BreakerMachine(RuleBasedStateMachine):
             return
         if self.variant == "resilience":
             assert self.probes_this_episode <= limit
-            assert b.half_open_requests <= limit
+            assert b.stats().half_open_requests <= limit
         elif self.variant == "hardened":
-            assert 0 <= b.half_open_requests <= limit
-        elif not self.skewed and b.half_open_requests != 2**32 - 1:
+            assert 0 <= b.stats().half_open_requests <= limit
+        elif not self.skewed and b.stats().half_open_requests != 2**32 - 1:
             # CB-A: counted probes in flight (a wrapped counter means Rust rejects everything)
-            assert b.half_open_requests <= limit
+            assert b.stats().half_open_requests <= limit
 
     @invariant()
     def twin_agrees(self):
@@ -193,8 +194,8 @@ class BreakerMachine(RuleBasedStateMachine):
     @invariant()
     def hardened_never_wraps_or_goes_negative(self):
         if hasattr(self, "breaker") and self.variant == "hardened":
-            assert self.breaker.half_open_requests >= 0
-            assert self.breaker.in_flight >= 0
+            assert self.breaker.stats().half_open_requests >= 0
+            assert self.breaker.stats().in_flight >= 0
 
 
 class ResilienceBreaker(BreakerMachine):

@@ -8,6 +8,7 @@ spec names for that step: state, counters, totals, the open time, error texts, t
 from __future__ import annotations
 
 import pytest
+
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.resilience.backpressure import (
@@ -57,7 +58,7 @@ def fail(cb: CircuitBreaker, n: int = 1) -> None:
 
 
 def counters(cb: CircuitBreaker) -> tuple[CircuitState, int, int, int]:
-    return cb.state, cb.failure_count, cb.success_count, cb.half_open_requests
+    return cb.state, cb.failure_count, cb.success_count, cb.stats().half_open_requests
 
 
 def edges(recorder: TraceRecorder) -> list[tuple[str, str, str]]:
@@ -171,7 +172,7 @@ def test_a_trip_stamps_the_open_time():
     cb, clock, _ = breaker("standalone", failure_threshold=2)
     clock.advance(3)
     fail(cb, 2)
-    assert (cb.state, cb.last_failure_time) == (OPEN, 3.0)
+    assert (cb.state, cb.stats().last_failure_time) == (OPEN, 3.0)
 
 
 def test_a_trip_from_closed_keeps_failure_count():
@@ -195,7 +196,7 @@ def test_a_transition_probe_is_not_counted():
     clock.advance(1)
     cb.try_acquire()  # the transition probe, uncounted
     cb.try_acquire()  # the first counted probe fills the limit of 1
-    assert cb.half_open_requests == 1
+    assert cb.stats().half_open_requests == 1
     with pytest.raises(CircuitOpenError) as info:
         cb.try_acquire()
     assert info.value.state is HALF and info.value.retry_after is None
@@ -218,9 +219,9 @@ def test_a_counted_probe_decrements_after_it_finishes():
     clock.advance(1)
     cb.call(ok)
     probe = cb.try_acquire()
-    assert cb.half_open_requests == 1
+    assert cb.stats().half_open_requests == 1
     cb.on_success(probe)
-    assert cb.half_open_requests == 0
+    assert cb.stats().half_open_requests == 0
 
 
 def test_a_closing_probe_wraps_half_open_requests_after_the_close():
@@ -240,7 +241,7 @@ def test_a_wrapped_counter_is_reset_by_the_next_half_open_transition():
     cb.call(ok)
     cb.call(ok)
     fail(cb)
-    assert cb.half_open_requests == U32_MAX  # the trip does not touch it
+    assert cb.stats().half_open_requests == U32_MAX  # the trip does not touch it
     clock.advance(1)
     cb.call(ok)
     assert counters(cb) == (HALF, 1, 1, 0)
@@ -254,7 +255,7 @@ def test_a_half_open_failure_trips_keeping_failure_and_success_counts():
     clock.advance(2)
     fail(cb)  # counted probe fails: trip; its decrement brings the counter back to 0
     assert counters(cb) == (OPEN, 2, 1, 0)
-    assert cb.last_failure_time == 3.0
+    assert cb.stats().last_failure_time == 3.0
 
 
 def test_a_closed_call_succeeding_in_half_open_only_zeroes_failure_count():
@@ -273,7 +274,7 @@ def test_a_closed_call_failing_while_open_restamps_the_open_time():
     fail(cb)  # trip at t=0
     clock.advance(4)
     cb.on_failure(slow)  # failure_count 2 >= 1: trip() again while Open
-    assert (cb.state, cb.failure_count, cb.last_failure_time) == (OPEN, 2, 4.0)
+    assert (cb.state, cb.failure_count, cb.stats().last_failure_time) == (OPEN, 2, 4.0)
     assert edges(recorder) == [("closed", "open", "failure_threshold")]
 
 
@@ -307,7 +308,7 @@ def test_a_reset_zeroes_counters_and_keeps_the_open_time():
     fail(cb, 2)
     cb.reset()
     assert counters(cb) == (CLOSED, 0, 0, 0)
-    assert cb.last_failure_time == 7.0
+    assert cb.stats().last_failure_time == 7.0
     assert edges(recorder)[-1] == ("open", "closed", "reset")
 
 
@@ -349,7 +350,7 @@ def test_b_closed_to_open_keeps_failure_count_at_threshold_and_zeroes_success_co
     clock.advance(2)
     fail(cb, 3)
     assert counters(cb) == (OPEN, 3, 0, 0)
-    assert cb.last_failure_time == 2.0
+    assert cb.stats().last_failure_time == 2.0
     assert edges(recorder) == [("closed", "open", "failure_threshold")]
 
 
@@ -381,7 +382,7 @@ def test_b_half_open_requests_is_not_decremented_when_a_probe_finishes():
     cb.call(ok)
     probe = cb.try_acquire()
     cb.on_success(probe)
-    assert cb.half_open_requests == 1
+    assert cb.stats().half_open_requests == 1
 
 
 def test_b_unlimited_half_open_when_max_is_none():
@@ -410,7 +411,7 @@ def test_b_half_open_success_reaching_threshold_closes_and_zeroes_counters():
     cb.call(ok)
     cb.call(ok)
     assert counters(cb) == (CLOSED, 0, 0, 0)
-    assert cb.last_failure_time == 0.0  # not cleared by the close
+    assert cb.stats().last_failure_time == 0.0  # not cleared by the close
     assert edges(recorder)[-1] == ("half_open", "closed", "success_threshold")
     assert cb.stats().state_transitions == 3
 
@@ -424,7 +425,7 @@ def test_b_half_open_failure_resets_failure_success_and_half_open_counts():
     clock.advance(1)
     fail(cb)
     assert counters(cb) == (OPEN, 0, 0, 0)
-    assert cb.last_failure_time == 2.0
+    assert cb.stats().last_failure_time == 2.0
     assert edges(recorder)[-1] == ("half_open", "open", "probe_failed")
 
 
@@ -435,7 +436,7 @@ def test_b_late_failure_while_open_extends_the_open_period():
     clock.advance(30)
     cb.on_failure(slow)
     assert counters(cb) == (OPEN, 1, 0, 0)
-    assert cb.last_failure_time == 30.0
+    assert cb.stats().last_failure_time == 30.0
     s = cb.stats()
     assert (s.total_failures, s.state_transitions) == (2, 1)
     clock.advance(30)
@@ -451,7 +452,7 @@ def test_b_success_while_open_changes_nothing_but_the_total():
     clock.advance(10)
     cb.on_success(slow)
     assert counters(cb) == (OPEN, 1, 0, 0)
-    assert cb.last_failure_time == 0.0
+    assert cb.stats().last_failure_time == 0.0
     s = cb.stats()
     assert (s.total_successes, s.state_transitions) == (1, 1)
     assert len(edges(recorder)) == 1
@@ -487,7 +488,7 @@ def test_b_open_stamps_time_counts_a_transition_and_keeps_counters():
     clock.advance(4)
     cb.open()
     assert counters(cb) == (OPEN, 2, 0, 0)
-    assert cb.last_failure_time == 4.0
+    assert cb.stats().last_failure_time == 4.0
     assert cb.stats().state_transitions == 1
     assert edges(recorder) == [("closed", "open", "manual_open")]
 
@@ -497,7 +498,7 @@ def test_b_open_when_already_open_does_nothing():
     fail(cb)
     clock.advance(5)
     cb.open()
-    assert cb.last_failure_time == 0.0
+    assert cb.stats().last_failure_time == 0.0
     assert cb.stats().state_transitions == 1
     assert len(edges(recorder)) == 1
 
@@ -510,7 +511,7 @@ def test_b_close_zeroes_failure_and_success_counts_only():
     cb.call(ok)
     cb.close()
     assert counters(cb) == (CLOSED, 0, 0, 1)  # half_open_requests kept
-    assert cb.last_failure_time == 0.0  # open time kept
+    assert cb.stats().last_failure_time == 0.0  # open time kept
     assert cb.stats().state_transitions == 3
     assert edges(recorder)[-1] == ("half_open", "closed", "manual_close")
 
@@ -533,7 +534,7 @@ def test_b_reset_zeroes_everything_and_forgets_the_open_time():
     cb.call(ok)
     cb.reset()
     assert counters(cb) == (CLOSED, 0, 0, 0)
-    assert cb.last_failure_time is None
+    assert cb.stats().last_failure_time is None
     s = cb.stats()
     assert (s.total_requests, s.total_successes, s.total_failures, s.total_rejected,
             s.state_transitions) == (0, 0, 0, 0, 0)
@@ -666,7 +667,7 @@ def test_call_fast_paths_match_the_split_protocol(variant):
     _drive(fast, fast_clock, via_call=True)
     _drive(split, split_clock, via_call=False)
     assert fast.stats().as_dict() == split.stats().as_dict()
-    assert fast.last_failure_time == split.last_failure_time
+    assert fast.stats().last_failure_time == split.stats().last_failure_time
 
 
 def test_call_reraises_the_upstream_error_unchanged_and_records_it():
@@ -709,12 +710,12 @@ def test_hardened_counts_the_transition_probe_in_flight():
     fail(cb)
     clock.advance(1)
     probe = cb.try_acquire()
-    assert cb.half_open_requests == 1
+    assert cb.stats().half_open_requests == 1
     with pytest.raises(CircuitOpenError):
         cb.try_acquire()
     cb.on_success(probe)
     cb.try_acquire()
-    assert cb.half_open_requests == 1
+    assert cb.stats().half_open_requests == 1
 
 
 def test_hardened_stale_closed_call_cannot_extend_the_open_period():
@@ -723,7 +724,7 @@ def test_hardened_stale_closed_call_cannot_extend_the_open_period():
     fail(cb)
     clock.advance(30)
     cb.on_failure(slow)
-    assert cb.last_failure_time == 0.0
+    assert cb.stats().last_failure_time == 0.0
 
 
 @pytest.mark.parametrize("field", ["failure_threshold", "success_threshold", "half_open_max_requests"])

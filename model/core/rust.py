@@ -10,13 +10,24 @@ Both validators (tenant identifiers, domain events) must agree with Rust on:
 - *alphanumeric*: Rust's `char::is_alphanumeric` (Unicode Alphabetic or Numeric), not
   `str.isalnum()`. `is_rust_alphanumeric`.
 
+Numbers, where Rust's fixed-width integers and float formatting differ from Python's:
+
+- *u32 / usize arithmetic*: `fetch_add` / `fetch_sub` on atomics and release-mode `+` / `-` wrap
+  modulo 2**32 / 2**64; Python ints never do. `u32_wrapping_add`, `usize_wrapping_sub`, ...
+- *f64 as usize*: truncation toward zero, NaN and negatives to 0, saturating at `usize::MAX`.
+  `usize_from_f64`.
+- *f64 Display*: shortest round-trip digits, never an exponent, no trailing ".0".
+  `rust_f64_display`.
+
 Pure functions, no state.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import unicodedata
+from decimal import Decimal
 from typing import Final
 
 RUST_UNICODE_VERSION: Final = "17.0.0"
@@ -84,6 +95,54 @@ def is_rust_alphanumeric(char: str) -> bool:
     code = ord(char)
     index = bisect.bisect_right(_ALPHANUMERIC_EXTRA_STARTS, code) - 1
     return index >= 0 and code <= _ALPHANUMERIC_EXTRA_ENDS[index]
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers: fixed-width integers (the model targets 64-bit Rust, so usize is u64) and f64 text.
+# --------------------------------------------------------------------------------------------
+
+U32_MAX: Final = 2**32 - 1
+USIZE_MAX: Final = 2**64 - 1
+
+
+def u32_wrapping_add(value: int, amount: int = 1) -> int:
+    """`u32::wrapping_add` (and `AtomicU32::fetch_add`'s stored result): modulo 2**32."""
+    return (value + amount) & U32_MAX
+
+
+def u32_wrapping_sub(value: int, amount: int = 1) -> int:
+    """`u32::wrapping_sub` (and `AtomicU32::fetch_sub`'s stored result): 0 - 1 is u32::MAX."""
+    return (value - amount) & U32_MAX
+
+
+def usize_wrapping_add(value: int, amount: int = 1) -> int:
+    """`usize::wrapping_add` on a 64-bit target: modulo 2**64."""
+    return (value + amount) & USIZE_MAX
+
+
+def usize_wrapping_sub(value: int, amount: int = 1) -> int:
+    """`usize::wrapping_sub` on a 64-bit target (`AtomicUsize::fetch_sub` at 0 gives usize::MAX)."""
+    return (value - amount) & USIZE_MAX
+
+
+def usize_from_f64(value: float) -> int:
+    """Rust's ``f64 as usize``: truncate toward zero, NaN and negatives to 0, saturate at max."""
+    if math.isnan(value) or value <= 0:
+        return 0
+    if value >= USIZE_MAX:
+        return USIZE_MAX
+    return int(value)
+
+
+def rust_f64_display(value: float) -> str:
+    """Rust's `Display` for f64: shortest round-trip digits, never an exponent, no trailing
+    ".0" (so 1.0 prints "1" and 2/3 prints "0.6666666666666666"); "NaN", "inf", "-inf"."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """Circuit breaker, both Rust implementations plus a hardened one (spec §1).
 
-Variants (``CircuitBreakerConfig.variant``):
+Variants (``CircuitBreakerConfig.variant``; `PROFILE_VARIANTS` maps the faithful and hardened
+profiles to them):
 
-- ``resilience`` (default): CB-B, ``rustok-core/src/resilience/circuit_breaker.rs``, the breaker
-  that survives. The half-open limit counts *every* probe admitted in the episode and is never
-  decremented, so with ``success_threshold > half_open_max_requests + 1`` the breaker can stay
-  half-open forever; a late failure while Open pushes the open period forward; totals and
-  rates as in Rust.
+- ``resilience`` (default, the faithful profile): CB-B, ``rustok-core/src/resilience/circuit_breaker.rs``,
+  the breaker that survives. The half-open limit counts *every* probe admitted in the episode
+  and is never decremented, so with ``success_threshold > half_open_max_requests + 1`` the
+  breaker can stay half-open forever; a late failure while Open pushes the open period forward;
+  totals and rates as in Rust.
 - ``standalone``: CB-A, ``rustok-core/src/circuit_breaker.rs`` (deleted 02-14). The outcome of a
   call is judged by the state the call *started* in; the half-open limit caps in-flight probes,
   and the probe that closes the circuit decrements its counter after the close has zeroed it, so
@@ -28,26 +29,46 @@ Time is the injected clock; Open -> HalfOpen is lazy, evaluated on the next admi
 "elapsed >= timeout" is evaluated as ``last_failure_time + timeout <= now``, one expression for
 every path, so a clock advanced by exactly `timeout` after the trip always admits the probe.
 
-The split protocol is ``permit = try_acquire()`` then ``on_success(permit)`` or
-``on_failure(permit)``; `call(fn)` is built on the same logic. `TRANSITIONS` is the one table of
-legal state changes; the code fires them through `_move`, and coverage and diagrams read it.
+The tables decide: `TRANSITIONS` is the one table of legal state changes; the breaker changes
+state only through its bound `Machine.fire` (observed or not), naming the condition that held
+(``failure_threshold``, ``timeout_elapsed``, ...) and taking the target from the table.
+
+State outside the table: the guards' inputs and the reporting, which are numbers, not states:
+the consecutive ``failure_count``, the half-open ``success_count`` and ``half_open_requests``,
+``last_failure_time`` with the deadline ``last_failure_time + timeout`` (the lazy timer), the
+totals of `stats()` and ``in_flight``; plus two model-only tags, the *episode* (bumped on every
+move, so hardened can tell a stale outcome) and the *epoch* (bumped on reset, so an outcome from
+before a reset is recognised). A table over them would have unbounded states; the code tests
+the guard and the trigger it fires names the guard that held.
+
+Admission: ``permit = admit()`` (None when rejected) or ``try_acquire()`` (raises
+`CircuitOpenError`), then ``on_success(permit)`` or ``on_failure(permit)``. `admit` is the one
+decision; `try_acquire` raises on its None. `call(fn)` inlines the two hot cases (a success
+while Closed, a rejection while Open) and is checked step by step against the split protocol.
+Simulation hot paths use `admit`: an open breaker in an outage rejects without exception cost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import Any, Literal, TypeVar
+from math import inf
+from typing import Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from rustok_sim.model.core.clock import Clock
+
+from rustok_sim.model.core.clock import Clock, require_clock
+from rustok_sim.model.core.rust import U32_MAX, rust_f64_display, u32_wrapping_add
 from rustok_sim.model.core.trace import Observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
 
+__all__ = ["COMPONENT", "PROFILE_VARIANTS", "TRANSITIONS", "U32_MAX", "CircuitBreaker",
+           "CircuitBreakerConfig", "CircuitBreakerStats", "CircuitOpenError", "CircuitState",
+           "Permit", "PermitError", "Variant"]
+
 T = TypeVar("T")
-U32_MAX = 2**32 - 1
-COMPONENT = "circuit_breaker"
+COMPONENT: Final = "circuit_breaker"
 
 
 class CircuitState(str, Enum):
@@ -66,6 +87,10 @@ _CLOSED, _OPEN, _HALF = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HAL
 _STATE_CODE = {_CLOSED: 0, _OPEN: 1, _HALF: 2}
 
 Variant = Literal["resilience", "standalone", "hardened"]
+
+PROFILE_VARIANTS: Final[dict[str, Variant]] = {"faithful": "resilience", "hardened": "hardened"}
+"""The breaker each profile runs: faithful is CB-B (the one that survives 02-14); CB-A
+(``standalone``) stays available by name for the Redis cache of 02-13."""
 
 
 _ALL = None  # every variant
@@ -87,15 +112,8 @@ TRANSITIONS = TransitionTable(COMPONENT, (
     Edge("half_open", "open", "failure_threshold", "late failure of a call admitted while Closed", _CB_A),
     Edge("closed", "open", "probe_failed", "late failure of a half-open probe after a close", _CB_A),
     Edge("open", "closed", "success_threshold", "late success of a half-open probe after a trip", _CB_A),
-))
+), states=CircuitState)
 """Every legal state change, with its trigger, guard and the variants that have it."""
-
-
-def rust_f64_display(value: float) -> str:
-    """Rust's `Display` for f64: shortest round-trip digits, never an exponent, no trailing
-    ".0" (so 1.0 prints "1" and 2/3 prints "0.6666666666666666")."""
-    text = format(Decimal(repr(value)), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class CircuitBreakerConfig(BaseModel):
@@ -118,8 +136,9 @@ class CircuitBreakerConfig(BaseModel):
                              "(CB-A's limit is a plain u32)")
         if self.variant == "hardened":
             for field in ("failure_threshold", "success_threshold", "half_open_max_requests"):
-                if getattr(self, field) is not None and getattr(self, field) < 1:
-                    raise ValueError(f"{field} must be >= 1 for variant 'hardened' (got {getattr(self, field)})")
+                value = getattr(self, field)
+                if value is not None and value < 1:
+                    raise ValueError(f"{field} must be >= 1 for variant 'hardened' (got {value})")
         return self
 
 
@@ -168,26 +187,34 @@ class Permit:
         self.done: bool | None = False if tracked else None
 
     def __repr__(self) -> str:
-        return f"Permit(started_in={self.started_in.value}, counted={self.counted}, episode={self.episode}, done={self.done})"
+        return (f"Permit(started_in={self.started_in.value}, counted={self.counted}, "
+                f"episode={self.episode}, done={self.done})")
 
 
 class PermitError(RuntimeError):
-    """A permit was finished twice or given to a breaker that did not issue it."""
+    """A permit was finished twice."""
 
 
+@dataclass(frozen=True, slots=True)
 class CircuitBreakerStats:
-    """CB-B's `CircuitBreakerStats`, plus `in_flight` and `half_open_requests` for invariants.
+    """CB-B's `CircuitBreakerStats`, plus what the model's invariants and tests need to see:
+    `in_flight`, `half_open_requests` and `last_failure_time` (the time the circuit last opened,
+    or was pushed forward by a late failure; None before any trip and after a CB-B reset).
 
     Invariant (until a `reset()` with calls still in flight, which Rust lets skew the totals):
     ``total_requests == total_successes + total_failures + total_rejected + in_flight``."""
 
-    __slots__ = ("state", "total_requests", "total_successes", "total_failures", "total_rejected",
-                 "state_transitions", "failure_count", "success_count", "in_flight",
-                 "half_open_requests")
-
-    def __init__(self, **values: Any) -> None:
-        for name in self.__slots__:
-            setattr(self, name, values[name])
+    state: CircuitState
+    total_requests: int
+    total_successes: int
+    total_failures: int
+    total_rejected: int
+    state_transitions: int
+    failure_count: int
+    success_count: int
+    in_flight: int
+    half_open_requests: int
+    last_failure_time: float | None
 
     def success_rate(self) -> float:
         """successes / requests (rejections included in the denominator); 1.0 with no requests."""
@@ -198,58 +225,71 @@ class CircuitBreakerStats:
         return self.total_rejected / self.total_requests if self.total_requests else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        out = {name: getattr(self, name) for name in self.__slots__}
+        out = asdict(self)
         out["state"] = self.state.value
         out["success_rate"] = self.success_rate()
         out["rejection_rate"] = self.rejection_rate()
         return out
 
-    def __repr__(self) -> str:
-        return f"CircuitBreakerStats({self.as_dict()!r})"
+
+def _wanted(observer: Observer | None, kind: str) -> Observer | None:
+    """`observer` if it keeps records of `kind` from this component, else None (asked once)."""
+    return observer if observer is not None and observer.wants(kind, COMPONENT) else None
 
 
 class CircuitBreaker:
     """A circuit breaker on an injected clock; see the module docstring for the variants.
 
-    Observer records: ``transition`` for each state change (cause = trigger of `TRANSITIONS`),
+    Observer records: ``transition`` for each state change (fired through `TRANSITIONS`),
     ``decision`` ``rejected`` for each rejected call, ``anomaly`` for a wrapped counter, a permit
-    finished twice, or totals skewed by a reset with calls in flight.
+    finished twice, or totals skewed by a reset with calls in flight. The observer is asked once,
+    here, which kinds it keeps; a kind it does not keep costs nothing.
     """
 
-    __slots__ = ("config", "clock", "observer", "name", "_state", "failure_count", "success_count",
-                 "half_open_requests", "last_failure_time", "total_requests", "total_successes",
-                 "total_failures", "total_rejected", "state_transitions", "in_flight", "_episode",
-                 "_epoch", "_variant", "_failure_threshold", "_success_threshold", "_timeout",
-                 "_half_open_max", "_open_message", "_closed_permit", "_shared_closed_permit")
+    __slots__ = ("config", "name", "_clock", "_machine", "_transitions", "_decisions", "_anomalies",
+                 "_variant", "_state", "_failure_count", "_success_count", "_half_open_requests",
+                 "_last_failure_time", "_deadline", "_admitted", "_rejected", "_successes",
+                 "_failures", "_state_transitions", "_in_flight", "_episode", "_epoch",
+                 "_failure_threshold", "_success_threshold", "_timeout", "_half_open_max",
+                 "_open_message", "_closed_permit", "_retry_hint")
 
     def __init__(self, config: CircuitBreakerConfig | None = None, *, clock: Clock,
                  observer: Observer | None = None, name: str = COMPONENT) -> None:
-        self.config = config if config is not None else CircuitBreakerConfig()
-        self.clock = clock
-        self.observer = observer
+        if config is None:
+            config = CircuitBreakerConfig()
+        elif not isinstance(config, CircuitBreakerConfig):
+            raise TypeError(f"CircuitBreaker expects config= a CircuitBreakerConfig, got "
+                            f"{type(config).__name__} {config!r:.80}; build one with "
+                            f"CircuitBreakerConfig(**fields) or CircuitBreakerConfig.model_validate(data)")
+        self.config = config
+        self._clock = require_clock(clock, f"CircuitBreaker {name!r}")
         self.name = name
-        self._variant = self.config.variant
-        self._failure_threshold = self.config.failure_threshold
-        self._success_threshold = self.config.success_threshold
-        self._timeout = self.config.timeout
-        self._half_open_max = self.config.half_open_max_requests
+        self._variant = config.variant
+        self._machine = TRANSITIONS.bind(config.variant)
+        self._transitions = _wanted(observer, "transition")
+        self._decisions = _wanted(observer, "decision")
+        self._anomalies = _wanted(observer, "anomaly")
+        self._failure_threshold = config.failure_threshold
+        self._success_threshold = config.success_threshold
+        self._timeout = config.timeout
+        self._half_open_max = config.half_open_max_requests
         self._open_message = _OPEN_MESSAGE[self._variant]
         self._state = _CLOSED
-        self.failure_count = 0
-        self.success_count = 0
-        self.half_open_requests = 0
-        self.last_failure_time: float | None = None
-        self.total_requests = 0
-        self.total_successes = 0
-        self.total_failures = 0
-        self.total_rejected = 0
-        self.state_transitions = 0
-        self.in_flight = 0
-        self._episode = 0  # bumped on every state change; hardened outcomes must match it
+        self._failure_count = 0
+        self._success_count = 0
+        self._half_open_requests = 0
+        self._last_failure_time: float | None = None
+        self._deadline = inf  # last_failure_time + timeout: the first instant a probe is admitted
+        self._admitted = 0  # total_requests = admitted + rejected (one counter per hot path)
+        self._rejected = 0
+        self._successes = 0
+        self._failures = 0
+        self._state_transitions = 0
+        self._in_flight = 0
+        self._episode = 0  # bumped on every state change and reset; hardened outcomes must match it
         self._epoch = 0  # bumped on reset(); outcomes of older permits skew the totals
-        self._closed_permit = Permit(_CLOSED, False, 0, 0, tracked=False)
-        # CB-B judges an outcome by the current state, not the permit, so `call()` can share one.
-        self._shared_closed_permit = self._variant == "resilience"
+        self._retry_hint: float | None = None  # retry_after of the latest rejection
+        self._closed_permit = self._shared_closed_permit()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -259,92 +299,160 @@ class CircuitBreaker:
         return self._state
 
     @property
-    def variant(self) -> str:
+    def variant(self) -> Variant:
         return self._variant
+
+    @property
+    def failure_count(self) -> int:
+        """CB-A's `failure_count()`: consecutive failures counted in Closed."""
+        return self._failure_count
+
+    @property
+    def success_count(self) -> int:
+        """CB-A's `success_count()`: successes counted in the current half-open episode."""
+        return self._success_count
+
+    def retry_after(self) -> float | None:
+        """Seconds from now until the breaker would admit a call: 0.0 when it would admit one
+        now, the rest of the open period while Open, None while a saturated half-open limit
+        rejects (no timeout ends that). At the instant of a rejection it equals the rejection's
+        `CircuitOpenError.retry_after`. Reads the clock; changes nothing."""
+        state = self._state
+        if state is _OPEN:
+            wait = self._deadline - self._clock()
+            return wait if wait > 0 else 0.0
+        if state is _HALF and self._half_open_max is not None and self._half_open_requests >= self._half_open_max:
+            return None
+        return 0.0
 
     def stats(self) -> CircuitBreakerStats:
         return CircuitBreakerStats(
-            state=self._state, total_requests=self.total_requests,
-            total_successes=self.total_successes, total_failures=self.total_failures,
-            total_rejected=self.total_rejected, state_transitions=self.state_transitions,
-            failure_count=self.failure_count, success_count=self.success_count,
-            in_flight=self.in_flight, half_open_requests=self.half_open_requests)
+            state=self._state, total_requests=self._admitted + self._rejected,
+            total_successes=self._successes, total_failures=self._failures,
+            total_rejected=self._rejected, state_transitions=self._state_transitions,
+            failure_count=self._failure_count, success_count=self._success_count,
+            in_flight=self._in_flight, half_open_requests=self._half_open_requests,
+            last_failure_time=self._last_failure_time)
 
     # -- transitions -----------------------------------------------------------------------
 
-    def _move(self, target: CircuitState, trigger: str) -> None:
-        source = self._state
-        TRANSITIONS.check(source.value, target.value, trigger, self._variant)
-        self._state = target
+    def _move(self, trigger: str) -> None:
+        """Fire `trigger`: the table gives the next state. Each move starts a new episode."""
+        self._state = self._machine.fire(self._state, trigger, self._transitions, self.name)
         self._episode += 1
+        self._closed_permit = self._shared_closed_permit()
         if self._variant != "standalone":
-            self.state_transitions += 1
-        if self.observer is not None:
-            self.observer.transition(COMPONENT, self.name, source.value, target.value, trigger)
+            self._state_transitions += 1
+
+    def _shared_closed_permit(self) -> Permit:
+        # The untracked permit `call()` shares while Closed. Replaced on every move and reset, so
+        # "it is still the current one" means "nothing changed the state while fn ran".
+        return Permit(_CLOSED, False, self._episode, self._epoch, tracked=False)
+
+    def _stamp_open_time(self) -> None:
+        """The spec's `last_failure_time = now`, with the deadline the Open state waits for."""
+        now = self._clock()
+        self._last_failure_time = now
+        # "elapsed >= timeout" is tested as "the deadline lft + timeout has been reached": one
+        # float expression on every path, exact for a clock advanced by `timeout` from the
+        # trip (`now - lft` can round below `timeout`).
+        self._deadline = now + self._timeout
 
     def _trip(self, trigger: str) -> None:
-        """Go to Open, stamping the open time (the spec's `last_failure_time = now`)."""
-        self.last_failure_time = self.clock()
-        if self._state is _OPEN:  # CB-A re-trip while already Open: time moves, state does not
-            return
-        self._move(_OPEN, trigger)
+        """Go to Open, stamping the open time."""
+        self._stamp_open_time()
+        if self._state is not _OPEN:  # CB-A re-trip while already Open: time moves, state does not
+            self._move(trigger)
 
     def _anomaly(self, kind: str, message: str, **detail: Any) -> None:
-        if self.observer is not None:
-            self.observer.anomaly(COMPONENT, self.name, kind, message, detail or None)
+        if self._anomalies is not None:
+            self._anomalies.anomaly(COMPONENT, self.name, kind, message, detail or None)
 
     # -- admission ------------------------------------------------------------------------
 
-    def try_acquire(self) -> Permit:
-        """Admit a call (returning its permit) or raise `CircuitOpenError`."""
-        self.total_requests += 1
+    def admit(self) -> Permit | None:
+        """Admit a call (its permit) or reject it (None), without raising: the one admission
+        decision. A rejection is counted and observed exactly as `try_acquire`'s; `retry_after()`
+        says when to come back."""
         state = self._state
         if state is _CLOSED:
-            self.in_flight += 1
+            self._admitted += 1
+            self._in_flight += 1
             return Permit(_CLOSED, False, self._episode, self._epoch)
-        return self._admit_slow(state)
-
-    def _admit_slow(self, state: CircuitState) -> Permit:
         if state is _OPEN:
-            lft = self.last_failure_time
-            # "elapsed >= timeout", tested as "the deadline lft + timeout has been reached": the
-            # same float expression as `call()`'s fast path, and exact for a clock advanced by
-            # `timeout` from the trip (`now - lft` can round below `timeout`).
-            wait = None if lft is None else lft + self._timeout - self.clock()
-            if wait is not None and wait <= 0:
-                self.half_open_requests = 0
-                if self._variant != "resilience":  # CB-A; hardened: successes are per episode
-                    self.success_count = 0
-                self._move(_HALF, "timeout_elapsed")
-                # The transition probe is not counted in Rust; hardened counts it in-flight.
-                counted = self._variant == "hardened"
-                if counted:
-                    self.half_open_requests = 1
-                self.in_flight += 1
-                return Permit(_HALF, counted, self._episode, self._epoch)
-            raise self._reject(state, wait)
+            wait = self._deadline - self._clock()
+            if wait > 0:
+                self._reject(state, wait)
+                return None
+            self._half_open_requests = 0
+            if self._variant != "resilience":  # CB-A; hardened: successes are per episode
+                self._success_count = 0
+            self._move("timeout_elapsed")
+            # The transition probe is not counted in Rust; hardened counts it in flight.
+            counted = self._variant == "hardened"
+            if counted:
+                self._half_open_requests = 1
+            self._admitted += 1
+            self._in_flight += 1
+            return Permit(_HALF, counted, self._episode, self._epoch)
         limit = self._half_open_max
-        if limit is not None and self.half_open_requests >= limit:
-            raise self._reject(state, None)
-        self.half_open_requests += 1
-        self.in_flight += 1
+        if limit is not None and self._half_open_requests >= limit:
+            self._reject(state, None)
+            return None
+        self._half_open_requests += 1
+        self._admitted += 1
+        self._in_flight += 1
         return Permit(_HALF, True, self._episode, self._epoch)
 
-    def _reject(self, state: CircuitState, retry_after: float | None) -> CircuitOpenError:
-        self.total_rejected += 1
-        if self.observer is not None:
-            self.observer.decision(COMPONENT, self.name, "rejected", f"circuit_{state.value}",
-                                   {"retry_after": retry_after})
-        return CircuitOpenError(self._open_message, state, retry_after)
+    def try_acquire(self) -> Permit:
+        """Admit a call (returning its permit) or raise `CircuitOpenError`; `admit()` decides."""
+        permit = self.admit()
+        if permit is None:
+            raise CircuitOpenError(self._open_message, self._state, self._retry_hint)
+        return permit
+
+    def _reject(self, state: CircuitState, retry_after: float | None) -> None:
+        self._rejected += 1
+        self._retry_hint = retry_after
+        if self._decisions is not None:
+            self._decisions.decision(COMPONENT, self.name, "rejected", f"circuit_{state.value}",
+                                     {"retry_after": retry_after})
 
     # -- outcomes ---------------------------------------------------------------------------
+
+    def on_success(self, permit: Permit) -> None:
+        """Record that the admitted call succeeded."""
+        try:
+            if (permit.done is False and permit.episode == self._episode
+                    and permit.started_in is _CLOSED and permit.epoch == self._epoch):
+                # The common case, the same in every variant: a call admitted while Closed ends
+                # in the same Closed period, so the consecutive failures start over.
+                permit.done = True
+                self._in_flight -= 1
+                self._failure_count = 0
+                self._successes += 1
+                return
+        except AttributeError:
+            raise _not_a_permit("on_success", permit) from None
+        if self._finish(permit):
+            self._record(permit, True)
+            self._successes += 1
+
+    def on_failure(self, permit: Permit) -> None:
+        """Record that the admitted call failed."""
+        if not isinstance(permit, Permit):
+            raise _not_a_permit("on_failure", permit)
+        if self._finish(permit):
+            self._record(permit, False)
+            self._failures += 1
 
     def _finish(self, permit: Permit) -> bool:
         """Close out the permit's bookkeeping; False when its outcome must not touch anything."""
         done = permit.done
         if done:
             self._anomaly("permit_reused", "a permit was finished twice; the second outcome is ignored")
-            raise PermitError("permit already finished")
+            raise PermitError("permit already finished: each permit takes exactly one on_success "
+                              "or on_failure")
         if done is not None:
             permit.done = True
         if permit.epoch != self._epoch:
@@ -354,20 +462,8 @@ class CircuitBreaker:
             self._anomaly("stats_skew", "an outcome of a call started before reset() lands in the "
                                         "zeroed totals; requests no longer equal outcomes")
             return True
-        self.in_flight -= 1
+        self._in_flight -= 1
         return True
-
-    def on_success(self, permit: Permit) -> None:
-        """Record that the admitted call succeeded."""
-        if self._finish(permit):
-            self._record(permit, True)
-            self.total_successes += 1
-
-    def on_failure(self, permit: Permit) -> None:
-        """Record that the admitted call failed."""
-        if self._finish(permit):
-            self._record(permit, False)
-            self.total_failures += 1
 
     def _record(self, permit: Permit, ok: bool) -> None:
         variant = self._variant
@@ -377,7 +473,7 @@ class CircuitBreaker:
         if variant == "hardened":
             current = permit.episode == self._episode
             if permit.counted and current:
-                self.half_open_requests -= 1
+                self._half_open_requests -= 1
             if not current:
                 return  # a stale outcome: the state it was admitted in is gone
         self._outcome_in_current_state(ok)
@@ -387,95 +483,86 @@ class CircuitBreaker:
         state = self._state
         if state is _CLOSED:
             if ok:
-                self.failure_count = 0
+                self._failure_count = 0
             else:
-                self.failure_count += 1
-                if self.failure_count >= self._failure_threshold:
-                    self.success_count = 0
+                self._failure_count += 1
+                if self._failure_count >= self._failure_threshold:
+                    self._success_count = 0
                     self._trip("failure_threshold")
         elif state is _HALF:
             if ok:
-                self.success_count += 1
-                if self.success_count >= self._success_threshold:
-                    self._close_from_half_open()
+                self._success_count += 1
+                if self._success_count >= self._success_threshold:
+                    self._failure_count = self._success_count = self._half_open_requests = 0
+                    self._move("success_threshold")
             else:
-                self.failure_count = self.success_count = self.half_open_requests = 0
+                self._failure_count = self._success_count = self._half_open_requests = 0
                 self._trip("probe_failed")
         elif not ok:
             # Open (a call admitted earlier fails late): the open period is extended. A success
             # while Open changes nothing (Rust logs "Unexpected success in Open state"). Hardened
             # never gets here: a permit from before the trip is stale.
-            self.last_failure_time = self.clock()
-
-    def _close_from_half_open(self) -> None:
-        self.failure_count = self.success_count = self.half_open_requests = 0
-        self._move(_CLOSED, "success_threshold")
+            self._stamp_open_time()
 
     def _standalone_outcome(self, permit: Permit, ok: bool) -> None:
         if permit.started_in is _CLOSED:
             if ok:
-                self.failure_count = 0
+                self._failure_count = 0
             else:
-                self.failure_count = (self.failure_count + 1) & U32_MAX  # AtomicU32::fetch_add wraps
-                if self.failure_count >= self._failure_threshold:
+                self._failure_count = u32_wrapping_add(self._failure_count)  # AtomicU32::fetch_add
+                if self._failure_count >= self._failure_threshold:
                     self._trip("failure_threshold")
         else:
             if ok:
-                self.success_count += 1
-                if self.success_count >= self._success_threshold:
+                self._success_count += 1
+                if self._success_count >= self._success_threshold:
                     # CB-A's close() runs whatever the state is by now, even Open after a trip.
-                    self.failure_count = self.success_count = self.half_open_requests = 0
+                    self._failure_count = self._success_count = self._half_open_requests = 0
                     if self._state is not _CLOSED:
-                        self._move(_CLOSED, "success_threshold")
+                        self._move("success_threshold")
             else:
                 self._trip("probe_failed")
             if permit.counted:  # the decrement after the probe, which may wrap after a close
-                if self.half_open_requests == 0:
-                    self.half_open_requests = U32_MAX
+                if self._half_open_requests == 0:
+                    self._half_open_requests = U32_MAX
                     self._anomaly("counter_wrap", "half_open_requests decremented at 0 and wrapped "
                                                   "to u32::MAX (harmless until the next half-open episode "
                                                   "resets it, unless that episode has already begun)")
                 else:
-                    self.half_open_requests -= 1
+                    self._half_open_requests -= 1
 
     # -- convenience ---------------------------------------------------------------------------
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(*args, **kwargs)` through the breaker; raises `CircuitOpenError` when rejected,
         re-raises `fn`'s exception after recording the failure."""
-        # Two inlined fast paths (the hot cases of a busy service): a CB-B call while Closed and a
-        # rejection while Open before the timeout. Every other case goes through `try_acquire`
-        # and `on_success` / `on_failure`; tests/test_circuit_breaker_properties.py checks that
-        # `call()` and the split protocol agree step by step.
+        # Two inlined fast paths, the hot cases of a busy service in every variant: a success
+        # while Closed and a rejection while Open before the deadline (unless someone keeps
+        # decision records). Everything else goes through admit / on_success / on_failure;
+        # tests/test_circuit_breaker_properties.py checks call() and the split protocol agree.
         state = self._state
-        if state is _CLOSED and self._shared_closed_permit:
-            # in_flight is only raised again when the general path needs it: nothing but fn
-            # itself can look at the breaker while fn runs.
-            self.total_requests += 1
+        if state is _CLOSED:
+            # in_flight is only raised when the general path needs it: nothing but fn itself
+            # can look at the breaker while fn runs.
             permit = self._closed_permit
+            self._admitted += 1
             try:
                 result = fn(*args, **kwargs)
             except BaseException:
-                if permit.epoch == self._epoch:
-                    self.in_flight += 1
-                self.on_failure(permit)
+                self._finish_shared(permit, False)
                 raise
-            if self._state is _CLOSED and permit is self._closed_permit:
-                self.failure_count = 0
-                self.total_successes += 1
-            else:  # fn itself moved the breaker (re-entrant use): take the general path
-                if permit.epoch == self._epoch:
-                    self.in_flight += 1
-                self.on_success(permit)
+            if permit is self._closed_permit:
+                self._failure_count = 0
+                self._successes += 1
+            else:  # fn itself moved or reset the breaker (re-entrant use): the general path
+                self._finish_shared(permit, True)
             return result
-        if state is _OPEN and self.observer is None:
-            lft = self.last_failure_time
-            if lft is not None:
-                wait = lft + self._timeout - self.clock()
-                if wait > 0:
-                    self.total_requests += 1
-                    self.total_rejected += 1
-                    raise CircuitOpenError(self._open_message, state, wait)
+        if state is _OPEN and self._decisions is None:
+            wait = self._deadline - self._clock()
+            if wait > 0:
+                self._rejected += 1
+                self._retry_hint = wait
+                raise CircuitOpenError(self._open_message, state, wait)
         permit = self.try_acquire()
         try:
             result = fn(*args, **kwargs)
@@ -485,23 +572,28 @@ class CircuitBreaker:
         self.on_success(permit)
         return result
 
+    def _finish_shared(self, permit: Permit, ok: bool) -> None:
+        if permit.epoch == self._epoch:
+            self._in_flight += 1  # the admission call() skipped, so _finish can take it back
+        (self.on_success if ok else self.on_failure)(permit)
+
     # -- manual control -------------------------------------------------------------------------
 
     def open(self) -> None:
         """Force Open (CB-B; not in CB-A) and stamp the open time."""
         self._require_manual("open")
         if self._state is not _OPEN:
-            self.last_failure_time = self.clock()
-            self._move(_OPEN, "manual_open")
+            self._stamp_open_time()
+            self._move("manual_open")
 
     def close(self) -> None:
         """Force Closed (CB-B; not in CB-A). Like Rust it keeps half_open_requests and the open time."""
         self._require_manual("close")
         if self._state is not _CLOSED:
-            self.failure_count = self.success_count = 0
+            self._failure_count = self._success_count = 0
             if self._variant == "hardened":
-                self.half_open_requests = 0
-            self._move(_CLOSED, "manual_close")
+                self._half_open_requests = 0
+            self._move("manual_close")
 
     def _require_manual(self, what: str) -> None:
         if self._variant == "standalone":
@@ -511,16 +603,17 @@ class CircuitBreaker:
         """Back to Closed with every counter zeroed. CB-B also zeroes all totals (including
         state_transitions) and forgets the open time; CB-A keeps the open time."""
         if self._state is not _CLOSED:
-            self._move(_CLOSED, "reset")
-        self.failure_count = self.success_count = self.half_open_requests = 0
+            self._move("reset")
+        self._failure_count = self._success_count = self._half_open_requests = 0
         if self._variant != "standalone":
-            self.last_failure_time = None
-        self.total_requests = self.total_successes = self.total_failures = 0
-        self.total_rejected = self.state_transitions = 0
-        self.in_flight = 0
+            self._last_failure_time = None
+            self._deadline = inf
+        self._admitted = self._rejected = self._successes = self._failures = 0
+        self._state_transitions = 0
+        self._in_flight = 0
         self._epoch += 1
         self._episode += 1
-        self._closed_permit = Permit(_CLOSED, False, 0, self._epoch, tracked=False)
+        self._closed_permit = self._shared_closed_permit()
 
     # -- export -----------------------------------------------------------------------------------
 
@@ -554,4 +647,9 @@ class CircuitBreaker:
 
     def __repr__(self) -> str:
         return (f"CircuitBreaker(name={self.name!r}, variant={self._variant}, state={self._state.value}, "
-                f"failures={self.failure_count}, successes={self.success_count})")
+                f"failures={self._failure_count}, successes={self._success_count})")
+
+
+def _not_a_permit(method: str, value: object) -> TypeError:
+    return TypeError(f"CircuitBreaker.{method} expects the Permit that admit()/try_acquire() returned, "
+                     f"got {type(value).__name__} {value!r:.80}")
