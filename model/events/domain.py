@@ -13,7 +13,10 @@ read it.
 
 JSON is serde's adjacently tagged form, `{"type": "<RustVariantName>", "data": {...fields}}`, with
 `None` written as null (serde's default for Option) and missing Option fields read as None (serde
-does the same). Unknown keys are ignored, as serde does without `deny_unknown_fields`.
+does the same). Unknown keys are ignored, as serde does without `deny_unknown_fields`. JSON text
+is held to serde_json's reader where Python's is looser: a field given twice is an error naming it
+(serde's "duplicate field"; Python would keep the last value), and nesting 128 containers deep is
+an error (serde_json's recursion limit), never a `RecursionError`.
 
 `DomainEvent` is the discriminated union of all variants (tag = the "type" key, or the class of an
 instance), usable as a pydantic field type (`EventEnvelope.event`) or through `parse_event`.
@@ -21,8 +24,10 @@ instance), usable as a pydantic field type (`EventEnvelope.event`) or through `p
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Annotated, Any, ClassVar, Union
@@ -849,6 +854,99 @@ def format_errors(error: ValidationError) -> list[dict[str, Any]]:
     return out
 
 
+SERDE_RECURSION_LIMIT = 128
+"""serde_json's reader refuses a document with this many nested arrays/objects (127 is the most
+it reads): it counts down from 128 on every `[` / `{` and fails when the count reaches 0."""
+
+# A JSON string token (escapes included) or a bracket: enough to count nesting outside strings.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.S)
+
+
+class _Pairs(dict):  # type: ignore[type-arg]
+    """A JSON object that repeated some of its keys (`repeated`, in order)."""
+
+    repeated: list[str]
+
+
+def _object_with_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    marked = _Pairs(obj)
+    marked.repeated = [key for key, _ in pairs if key in seen or seen.add(key)]  # type: ignore[func-returns-value]
+    return marked
+
+
+def _nesting_exceeds_serde(text: str) -> bool:
+    if text.count("[") + text.count("{") < SERDE_RECURSION_LIMIT:
+        return False  # cheap: too few brackets to be that deep (the usual case)
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token == "[" or token == "{":
+            depth += 1
+            if depth >= SERDE_RECURSION_LIMIT:
+                return True
+        elif token == "]" or token == "}":
+            depth -= 1
+    return False
+
+
+def serde_json_problem(text: str | bytes | bytearray, duplicate_in: Callable[[Any], str | None]
+                       ) -> dict[str, Any] | None:
+    """What serde_json (with derived structs) would refuse in `text` that Python's readers let
+    through, as an `EventFormatError` entry, or None. Checks nesting (serde_json's recursion
+    limit) and fields given twice: `duplicate_in(document)` names the first repeated *field* (a
+    repeated unknown key is ignored by serde, and so here). Anything else wrong with the text is
+    left to the parser proper, which reports it with its usual message."""
+    decoded = text if isinstance(text, str) else bytes(text).decode("utf-8", "surrogateescape")
+    if _nesting_exceeds_serde(decoded):
+        return {"field": None, "type": "recursion_limit_exceeded", "input": None,
+                "message": f"recursion limit exceeded: JSON nested {SERDE_RECURSION_LIMIT} or more levels deep "
+                           f"(serde_json reads at most {SERDE_RECURSION_LIMIT - 1})"}
+    if '"' not in decoded:
+        return None
+    try:
+        document = json.loads(decoded, object_pairs_hook=_object_with_repeats)
+    except (ValueError, RecursionError):
+        return None  # not JSON: the parser proper reports it
+    field = duplicate_in(document)
+    if field is None:
+        return None
+    key = field.rsplit(".", 1)[-1]
+    return {"field": field, "type": "duplicate_field", "input": None,
+            "message": f"duplicate field `{key}` (serde refuses a repeated field)"}
+
+
+def _repeated_fields(obj: Any, fields: Iterable[str]) -> list[str]:
+    if not isinstance(obj, _Pairs):
+        return []
+    names = set(fields)
+    return [key for key in obj.repeated if key in names]
+
+
+def duplicate_event_field(document: Any, path: str = "") -> str | None:
+    """The JSON path of the first field an adjacently tagged event repeats ("type", "data" or a
+    field of the variant's data), or None. For documents read with `_object_with_repeats`."""
+    repeated = _repeated_fields(document, ("type", "data"))
+    if repeated:
+        return _join(path, repeated[0])
+    if not isinstance(document, dict):
+        return None
+    tag = document.get("type")
+    cls = VARIANTS_BY_NAME.get(tag) if isinstance(tag, str) else None
+    if cls is None:
+        return None
+    repeated = _repeated_fields(document.get("data"), cls.model_fields)
+    return _join(_join(path, "data"), repeated[0]) if repeated else None
+
+
+def _recursion_error() -> list[dict[str, Any]]:
+    return [{"field": None, "type": "recursion_limit_exceeded", "input": None,
+             "message": "recursion limit exceeded: the value is nested too deeply"}]
+
+
 def parse_event(obj: dict[str, Any] | str | bytes | bytearray) -> DomainEventBase:
     """Read a `DomainEvent` from its serde JSON form (a dict, or JSON text as str or bytes).
 
@@ -857,7 +955,12 @@ def parse_event(obj: dict[str, Any] | str | bytes | bytearray) -> DomainEventBas
     """
     try:
         if isinstance(obj, (str, bytes, bytearray)):
+            problem = serde_json_problem(obj, duplicate_event_field)
+            if problem is not None:
+                raise EventFormatError("DomainEvent", [problem])
             return _DOMAIN_EVENT_ADAPTER.validate_json(obj)
         return _DOMAIN_EVENT_ADAPTER.validate_python(obj)
     except ValidationError as exc:
         raise EventFormatError("DomainEvent", format_errors(exc)) from None
+    except RecursionError:
+        raise EventFormatError("DomainEvent", _recursion_error()) from None

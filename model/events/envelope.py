@@ -12,6 +12,15 @@ holds.
 Envelopes are frozen: one envelope object is shared by every subscriber here, where Rust hands
 each receiver its own clone, so a handler must not be able to change what the others see. Use
 `model_copy(update=...)` to derive a changed one.
+
+Where validation happens. Data that crosses a boundary is validated in full: `from_json` (the
+outbox payload, a trace, a user's file) and the keyword constructor ``EventEnvelope(**fields)``.
+`new` is the hot path of a simulation (one envelope per simulated event): its inputs are the
+model's own objects, so it checks only their types (a clear `TypeError` at the call) and builds
+the frozen model without re-running pydantic over values it already knows are well-formed
+(an id from `IdGenerator`, a UTC timestamp, an event that is a validated `DomainEventBase`).
+`to_json` / `to_json_dict` write serde's form directly (the event part by pydantic); a property
+test holds them byte-equal to pydantic's own dump.
 """
 
 from __future__ import annotations
@@ -19,10 +28,20 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C-accelerated
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
-from rustok_sim.model.events.domain import DomainEvent, DomainEventBase, EventFormatError, String, Uuid, format_errors
+from rustok_sim.model.events.domain import (
+    DomainEvent,
+    DomainEventBase,
+    EventFormatError,
+    String,
+    Uuid,
+    duplicate_event_field,
+    format_errors,
+    serde_json_problem,
+)
 from rustok_sim.model.events.ids import IdGenerator
 
 U16 = Annotated[int, Field(strict=True, ge=0, le=2**16 - 1)]
@@ -58,14 +77,15 @@ def _as_utc(value: datetime) -> datetime:
 def _chrono_rfc3339(value: datetime) -> str:
     # chrono serialises a DateTime<Utc> with SecondsFormat::AutoSi and 'Z': no fraction for a whole
     # second, else the fewest of 3, 6 or 9 digits that is exact ("...:00.123Z", not pydantic's
-    # "...:00.123000Z"). Python holds microseconds, so 9 digits never occur here.
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC)
-    text = (f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-            f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}")
+    # "...:00.123000Z"). Python holds microseconds, so 9 digits never occur here. Built on
+    # isoformat (C) because every envelope written to JSON formats one.
+    offset = value.utcoffset()
+    if offset is None or offset:
+        value = value.astimezone(UTC) if offset is not None else value.replace(tzinfo=UTC)
+    text = value.isoformat()[:-6]  # drop "+00:00"; isoformat omits a zero fraction itself
     micros = value.microsecond
-    if micros:
-        text += f".{micros // 1000:03d}" if micros % 1000 == 0 else f".{micros:06d}"
+    if micros and micros % 1000 == 0:
+        text = text[:-3]
     return text + "Z"
 
 
@@ -106,44 +126,118 @@ class EventEnvelope(BaseModel):
         """Wrap `event` like Rust's `EventEnvelope::new(tenant, actor, event)`.
 
         The id comes from `ids` (required: ids reach the trace, so the driver passes a seeded
-        generator). The timestamp is `now` if given, else the time of the generator's clock. The
-        event is not validated (Rust does not either; `TransactionalEventBus` validates first).
+        generator). The timestamp is `now` if given (an aware datetime, normalised to UTC), else
+        the time of the generator's clock. The event is not validated (Rust does not either;
+        `TransactionalEventBus` validates first). Wrong argument types raise `TypeError`.
         """
-        generator = ids
-        event_id = generator.new_id()
+        if not isinstance(event, DomainEventBase):
+            raise TypeError(f"EventEnvelope.new: event must be a DomainEvent variant (e.g. NodeCreated), "
+                            f"got {type(event).__name__}")
+        if not isinstance(tenant_id, uuid.UUID):
+            raise TypeError(f"EventEnvelope.new: tenant_id must be a uuid.UUID, got {type(tenant_id).__name__}")
+        if actor_id is not None and not isinstance(actor_id, uuid.UUID):
+            raise TypeError(f"EventEnvelope.new: actor_id must be a uuid.UUID or None, "
+                            f"got {type(actor_id).__name__}")
+        if not isinstance(ids, IdGenerator):
+            raise TypeError(f"EventEnvelope.new needs ids= an IdGenerator(clock, seed), got {type(ids).__name__}")
+        if trace_id is not None:
+            if not isinstance(trace_id, str):
+                raise TypeError(f"EventEnvelope.new: trace_id must be a str or None, got {type(trace_id).__name__}")
+            _reject_lone_surrogates("trace_id", trace_id)
+        event_id = ids.new_id()
         if now is None:
-            now = generator.now()
-        return cls(
-            id=event_id,
-            event_type=event.event_type,
-            schema_version=event.schema_version,
-            correlation_id=event_id,
-            causation_id=None,
-            tenant_id=tenant_id,
-            actor_id=actor_id,
-            trace_id=trace_id,
-            timestamp=now,
-            retry_count=0,
-            event=event,
-        )
+            timestamp = ids.now()
+        elif isinstance(now, datetime):
+            if now.tzinfo is None or now.utcoffset() is None:
+                raise ValueError("EventEnvelope.new: now= must carry a UTC offset (e.g. tzinfo=UTC); "
+                                 "a naive time is ambiguous")
+            timestamp = now.astimezone(UTC)
+        else:
+            raise TypeError(f"EventEnvelope.new: now= must be an aware datetime or None, got {type(now).__name__}")
+        envelope = _new_model(cls)
+        _set(envelope, "__dict__", {
+            "id": event_id, "event_type": event.event_type, "schema_version": event.schema_version,
+            "correlation_id": event_id, "causation_id": None, "tenant_id": tenant_id,
+            "actor_id": actor_id, "trace_id": trace_id, "timestamp": timestamp, "retry_count": 0,
+            "event": event,
+        })
+        # Every field is set (as the keyword constructor would record). One shared set is safe:
+        # pydantic copies it before changing it (model_copy) and a frozen model never adds to it.
+        _set(envelope, "__pydantic_fields_set__", _ALL_FIELDS_SET)
+        _set(envelope, "__pydantic_extra__", None)
+        _set(envelope, "__pydantic_private__", None)
+        return envelope
 
     def to_json_dict(self) -> dict[str, Any]:
         """The serde JSON form as plain Python data (the outbox `payload`)."""
-        return self.model_dump(mode="json")
+        d = self.__dict__
+        causation, actor = d["causation_id"], d["actor_id"]
+        return {
+            "id": str(d["id"]), "event_type": d["event_type"], "schema_version": d["schema_version"],
+            "correlation_id": str(d["correlation_id"]),
+            "causation_id": None if causation is None else str(causation),
+            "tenant_id": str(d["tenant_id"]), "actor_id": None if actor is None else str(actor),
+            "trace_id": d["trace_id"], "timestamp": _chrono_rfc3339(d["timestamp"]),
+            "retry_count": d["retry_count"], "event": d["event"].to_json_dict(),
+        }
 
     def to_json(self) -> str:
-        """The serde JSON form as a compact string."""
-        return self.model_dump_json()
+        """The serde JSON form as a compact string (serde_json's `to_string`)."""
+        d = self.__dict__
+        causation, actor, trace = d["causation_id"], d["actor_id"], d["trace_id"]
+        event_id, correlation = d["id"], d["correlation_id"]
+        id_text = str(event_id)
+        event = d["event"]
+        return "".join((
+            '{"id":"', id_text, '","event_type":', encode_basestring(d["event_type"]),
+            ',"schema_version":', str(d["schema_version"]),
+            ',"correlation_id":"', id_text if correlation is event_id else str(correlation),
+            '","causation_id":', "null" if causation is None else f'"{causation}"',
+            ',"tenant_id":"', str(d["tenant_id"]),
+            '","actor_id":', "null" if actor is None else f'"{actor}"',
+            ',"trace_id":', "null" if trace is None else encode_basestring(trace),
+            ',"timestamp":"', _chrono_rfc3339(d["timestamp"]),
+            '","retry_count":', str(d["retry_count"]),
+            ',"event":', event.__pydantic_serializer__.to_json(event).decode(), "}",
+        ))
 
     @classmethod
     def from_json(cls, obj: dict[str, Any] | str | bytes | bytearray) -> EventEnvelope:
         """Read an envelope from its JSON form (a dict, or JSON text as str or bytes).
 
-        Raises `EventFormatError` naming the field ("tenant_id", "event.data.kind", ...).
+        Raises `EventFormatError` naming the field ("tenant_id", "event.data.kind", ...): also
+        for a field given twice and for nesting past serde_json's recursion limit (JSON text).
         """
         try:
             if isinstance(obj, (str, bytes, bytearray)):
+                problem = serde_json_problem(obj, _duplicate_envelope_field)
+                if problem is not None:
+                    raise EventFormatError("EventEnvelope", [problem])
                 return cls.model_validate_json(obj)
             return cls.model_validate(obj)
         except ValidationError as exc:
             raise EventFormatError("EventEnvelope", format_errors(exc)) from None
+        except RecursionError:
+            raise EventFormatError("EventEnvelope", [{
+                "field": None, "type": "recursion_limit_exceeded", "input": None,
+                "message": "recursion limit exceeded: the value is nested too deeply"}]) from None
+
+
+_ALL_FIELDS_SET = set(EventEnvelope.model_fields)
+_new_model, _set = object.__new__, object.__setattr__
+
+
+def _reject_lone_surrogates(name: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"EventEnvelope.new: {name} is not valid Unicode (it contains a lone surrogate); "
+                         f"a Rust String is UTF-8") from None
+
+
+def _duplicate_envelope_field(document: Any) -> str | None:
+    if isinstance(document, dict) and hasattr(document, "repeated"):
+        repeated = [key for key in document.repeated if key in EventEnvelope.model_fields]
+        if repeated:
+            return str(repeated[0])
+    return duplicate_event_field(document.get("event"), "event") if isinstance(document, dict) else None

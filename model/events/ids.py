@@ -26,6 +26,8 @@ TIMESTAMP_BITS, RANDOM_BITS = 48, 80
 MAX_TIMESTAMP_MS = (1 << TIMESTAMP_BITS) - 1
 MAX_RANDOM = (1 << RANDOM_BITS) - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_UUID, _SAFE_UNKNOWN = uuid.UUID, uuid.SafeUUID.unknown
+_new_uuid, _set = object.__new__, object.__setattr__
 
 
 class IdOverflowError(RuntimeError):
@@ -94,7 +96,12 @@ class IdGenerator:
 
     def new_id(self) -> uuid.UUID:
         """The next id: a ULID with the same 128 bits as a UUID (Rust `Uuid::from(Ulid)`)."""
-        return uuid.UUID(int=self.new_ulid_int())
+        # uuid.UUID(int=...) re-checks a range the ULID already satisfies; building the object
+        # directly costs a third as much, and an id is made for every simulated event.
+        value = _new_uuid(_UUID)
+        _set(value, "int", self.new_ulid_int())
+        _set(value, "is_safe", _SAFE_UNKNOWN)
+        return value
 
     __call__ = new_id
 

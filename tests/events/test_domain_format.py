@@ -342,3 +342,53 @@ def test_json_schema_describes_the_tagged_wire_form() -> None:
     assert node["required"] == ["type", "data"]
     assert node["properties"]["data"]["required"] == ["node_id", "kind"]
     assert set(node["properties"]["data"]["properties"]) == {"node_id", "kind", "author_id"}
+
+
+# --------------------------------------------------------------------------------------------
+# Defects of Python's JSON reader that serde_json does not have (issue 7, section 8)
+# --------------------------------------------------------------------------------------------
+
+NODE_TEXT = '"data":{"node_id":"' + ID + '","kind":"post"}'
+
+
+def test_type_given_twice_is_a_format_error_naming_it() -> None:
+    # Python's reader keeps the last "type"; serde refuses the repeated field.
+    for text in ('{"type":"NodeUpdated","type":"NodeCreated",' + NODE_TEXT + "}",
+                 '{"type":"NodeCreated","type":"NodeCreated",' + NODE_TEXT + "}"):
+        error = _format_error(text)
+        assert error.field == "type" and "duplicate field `type`" in str(error)
+        assert _format_error(text.encode()).field == "type"
+
+
+def test_a_data_field_given_twice_is_named_with_its_path() -> None:
+    text = '{"type":"NodeCreated","data":{"node_id":"' + ID + '","kind":"a","kind":"b"}}'
+    error = _format_error(text)
+    assert error.field == "data.kind" and "duplicate field `kind`" in str(error)
+
+
+def test_data_given_twice_is_named() -> None:
+    assert _format_error('{"type":"NodeCreated",' + NODE_TEXT + "," + NODE_TEXT + "}").field == "data"
+
+
+def test_a_repeated_unknown_key_is_ignored_like_serde() -> None:
+    text = '{"type":"NodeCreated","x":1,"x":2,"data":{"node_id":"' + ID + '","kind":"a","y":1,"y":[]}}'
+    assert parse_event(text) == NodeCreated(node_id=uuid.UUID(ID), kind="a")
+
+
+@pytest.mark.parametrize("depth", [128, 1_000, 100_000])
+def test_nesting_past_serde_jsons_limit_is_a_format_error(depth: int) -> None:
+    # serde_json stops at 128 nested containers; Python's reader would raise RecursionError.
+    text = '{"type":"NodeCreated","extra":' + "[" * (depth - 1) + "]" * (depth - 1) + "," + NODE_TEXT + "}"
+    error = _format_error(text)
+    assert error.field is None and "recursion limit exceeded" in str(error)
+
+
+def test_nesting_just_inside_serde_jsons_limit_is_read() -> None:
+    text = '{"type":"NodeCreated","extra":' + "[" * 126 + "]" * 126 + "," + NODE_TEXT + "}"
+    assert parse_event(text).variant == "NodeCreated"
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
+    kind = "[" * 300 + '\\"{' * 100
+    text = '{"type":"NodeCreated","data":{"node_id":"' + ID + '","kind":"' + kind + '"}}'
+    assert parse_event(text).kind == "[" * 300 + '"{' * 100  # type: ignore[attr-defined]

@@ -72,14 +72,41 @@ def test_explicit_now_wins_and_is_normalised_to_utc() -> None:
 
 
 def test_naive_now_is_refused() -> None:
-    with pytest.raises(ValidationError, match="timestamp"):
-        EventEnvelope.new(TENANT, None, NODE, now=datetime(2026, 2, 13))
+    with pytest.raises(ValueError, match="now= must carry a UTC offset"):
+        EventEnvelope.new(TENANT, None, NODE, ids=IdGenerator(ManualClock(), 0), now=datetime(2026, 2, 13))
 
 
-def test_without_injection_the_real_clock_is_used() -> None:
-    before = datetime.now(UTC)
-    env = EventEnvelope.new(TENANT, None, NODE)
-    assert before <= env.timestamp <= datetime.now(UTC)
+def test_there_is_no_default_id_source() -> None:
+    with pytest.raises(TypeError, match="ids"):
+        EventEnvelope.new(TENANT, None, NODE)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(("args", "kwargs", "message"), [
+    ((str(TENANT), None, NODE), {}, "tenant_id must be a uuid.UUID, got str"),
+    ((TENANT, "someone", NODE), {}, "actor_id must be a uuid.UUID or None, got str"),
+    ((TENANT, None, {"type": "NodeCreated"}), {}, "event must be a DomainEvent variant"),
+    ((TENANT, None, NODE), {"ids": 7}, "ids= an IdGenerator"),
+    ((TENANT, None, NODE), {"trace_id": 5}, "trace_id must be a str or None, got int"),
+    ((TENANT, None, NODE), {"now": 1_770_000_000}, "now= must be an aware datetime"),
+])
+def test_new_checks_its_argument_types_at_the_call(args: tuple[Any, ...], kwargs: dict[str, Any],
+                                                    message: str) -> None:
+    kwargs.setdefault("ids", IdGenerator(ManualClock(), 0))
+    with pytest.raises(TypeError, match=message):
+        EventEnvelope.new(*args, **kwargs)
+
+
+def test_new_refuses_a_trace_id_that_is_not_utf8() -> None:
+    with pytest.raises(ValueError, match="trace_id is not valid Unicode"):
+        EventEnvelope.new(TENANT, None, NODE, ids=IdGenerator(ManualClock(), 0), trace_id="\ud800")
+
+
+def test_the_trusted_constructor_builds_what_the_validating_one_does() -> None:
+    env = EventEnvelope.new(TENANT, ACTOR, NODE, ids=IdGenerator(ManualClock(3.25), 4), trace_id="77")
+    validated = EventEnvelope(**dict(env))
+    assert validated == env and env == validated
+    assert validated.model_fields_set == env.model_fields_set
+    assert validated.to_json() == env.to_json() and validated.model_dump() == env.model_dump()
 
 
 def test_same_seed_gives_byte_identical_envelopes() -> None:
@@ -102,7 +129,9 @@ def test_envelopes_are_immutable() -> None:
     env = _envelope()
     with pytest.raises(ValidationError):
         env.retry_count = 1  # type: ignore[misc]
-    assert env.model_copy(update={"retry_count": 1}).retry_count == 1
+    copy = env.model_copy(update={"retry_count": 1})
+    assert copy.retry_count == 1 and env.retry_count == 0
+    assert env.model_fields_set == set(EventEnvelope.model_fields)  # the shared set was not touched
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,6 +177,23 @@ def test_prop_round_trip_is_lossless(cls: type[DomainEventBase], actor: uuid.UUI
     assert EventEnvelope.from_json(env.to_json_dict()) == env
     assert EventEnvelope.from_json(env.to_json()) == env
     assert EventEnvelope.from_json(env.to_json().encode("utf-8")) == env
+
+
+@given(st.none() | st.text(), st.text(), st.datetimes(timezones=st.just(UTC)), st.none() | st.uuids(),
+       st.integers(0, 2**32 - 1))
+def test_prop_to_json_is_byte_equal_to_pydantics_dump(trace_id: str | None, event_type: str, when: datetime,
+                                                      causation: uuid.UUID | None, retry: int) -> None:
+    # to_json / to_json_dict write the serde form by hand for speed; pydantic's dump of the same
+    # model is the reference they must match, escapes and timestamp digits included.
+    try:
+        env = EventEnvelope(id=uuid.UUID(int=9), event_type=event_type, schema_version=1,
+                            correlation_id=uuid.UUID(int=10), causation_id=causation, tenant_id=TENANT,
+                            actor_id=None, trace_id=trace_id, timestamp=when, retry_count=retry, event=NODE)
+    except ValidationError:
+        return  # a lone surrogate: not a Rust String, never an envelope
+    assert env.to_json() == env.model_dump_json()
+    assert env.to_json_dict() == env.model_dump(mode="json")
+    assert list(env.to_json_dict()) == RUST_KEY_ORDER
 
 
 def test_envelope_event_is_the_same_form_parse_event_reads() -> None:
@@ -220,3 +266,56 @@ def test_unknown_event_variant_is_named() -> None:
 def test_not_an_envelope_at_all(obj: Any) -> None:
     error = _format_error(obj)
     assert error.field is None and str(error).startswith("malformed EventEnvelope")
+
+
+# --------------------------------------------------------------------------------------------
+# Defects of Python's JSON reader that serde_json does not have (issue 7, section 8)
+# --------------------------------------------------------------------------------------------
+
+
+def _with_repeated(text: str, key: str, value: str) -> str:
+    """`text` (one JSON object) with `"key": value` added at its start, repeating `key`."""
+    return "{" + f'"{key}":{value},' + text[1:]
+
+
+def test_tenant_id_given_twice_is_a_format_error_naming_it() -> None:
+    text = _envelope().to_json()
+    error = _format_error(_with_repeated(text, "tenant_id", f'"{ACTOR}"'))
+    assert error.field == "tenant_id" and "duplicate field `tenant_id`" in str(error)
+    assert _format_error(_with_repeated(text, "tenant_id", f'"{ACTOR}"').encode()).field == "tenant_id"
+
+
+def test_event_type_tag_given_twice_inside_an_envelope_is_named_with_its_path() -> None:
+    data = _envelope().to_json_dict()
+    event_text = '{"type":"NodeUpdated",' + json.dumps(data["event"])[1:]
+    text = _envelope().to_json().replace(json.dumps(data["event"], separators=(",", ":")), event_text)
+    assert event_text in text
+    error = _format_error(text)
+    assert error.field == "event.type" and "duplicate field `type`" in str(error)
+
+
+def test_a_repeated_unknown_key_is_ignored_like_serde_does() -> None:
+    env = _envelope()
+    text = _with_repeated(_with_repeated(env.to_json(), "extra", "1"), "extra", "2")
+    assert EventEnvelope.from_json(text) == env
+
+
+@pytest.mark.parametrize("depth", [128, 129, 5_000, 200_000])
+def test_nesting_past_serde_jsons_limit_is_a_format_error_not_a_crash(depth: int) -> None:
+    text = _with_repeated(_envelope().to_json(), "extra", "[" * (depth - 1) + "]" * (depth - 1))
+    error = _format_error(text)
+    assert error.field is None and "recursion limit exceeded" in str(error)
+
+
+def test_nesting_up_to_serde_jsons_limit_is_read() -> None:
+    env = _envelope()
+    assert EventEnvelope.from_json(_with_repeated(env.to_json(), "extra", "[" * 126 + "]" * 126)) == env
+
+
+def test_deeply_nested_python_data_is_a_format_error_not_a_crash() -> None:
+    data = _envelope().to_json_dict()
+    deep: Any = "x"
+    for _ in range(100_000):
+        deep = {"type": "NodeCreated", "data": deep}
+    data["event"] = deep
+    assert isinstance(_format_error(data), EventFormatError)
