@@ -49,6 +49,7 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
+
 from rustok_sim.model.events.validation import (
     I32_MAX,
     I32_MIN,

@@ -32,6 +32,7 @@ from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C-ac
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
+
 from rustok_sim.model.events.domain import (
     DomainEvent,
     DomainEventBase,

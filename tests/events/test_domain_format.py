@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
+
 from rustok_sim.model.events import (
     ALL_VARIANTS,
     DomainEvent,

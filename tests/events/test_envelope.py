@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.events import (
     ALL_VARIANTS,

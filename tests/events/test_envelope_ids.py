@@ -9,8 +9,9 @@ import uuid
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from rustok_sim.model.core.clock import ManualClock
+
 from rustok_sim.adapters.realtime import wall_clock
+from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.events import IdGenerator, IdOverflowError
 from rustok_sim.model.events.ids import MAX_RANDOM, MAX_TIMESTAMP_MS, ulid_string, ulid_timestamp_ms
 
