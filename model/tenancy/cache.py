@@ -12,9 +12,21 @@ backend; plus `ExpiringLruCache`, the TTL / TTI / capacity cache both moka stand
   entry count never exceeds `capacity` after an operation. Rust's `entry_count()` is approximate
   (pending maintenance); ours is exact.
 
-Expiry is lazy, on the injected clock, like everything in the model: each operation first drops
-the entries that have expired by now. Write order is TTL order and recency order is TTI order,
-so purging only ever looks at the heads of two ordered dicts (amortised O(1)).
+Expiry is lazy, on the injected clock, like everything in the model: each operation (get,
+insert, invalidate) first drops the entries that have expired by now. Write order is TTL order
+and recency order is TTI order, so purging only ever looks at the heads of two ordered dicts
+(amortised O(1)); the earliest instant either head can expire is kept (`_horizon`), so a hit
+before it costs no purge at all. Readers (`peek`, `len`, `in`, `keys`, `stats`) never purge:
+they leave the cache and the trace as they found it and skip expired entries instead.
+
+Every entry moves through `ENTRY_TRANSITIONS` (component ``cache_entry``, one table for every
+cache: which cache and which key is the record's instance, ``"<cache name>[<key>]"``), fired
+through the bound `Machine`, whose target the cache applies (``absent``: the entry is dropped).
+
+State outside the table: an entry's ``fresh`` / ``absent`` state *is* its presence in the two
+orders (a per-key state field would only duplicate it); its timestamps (inserted, last access)
+are timers the expiry triggers read; the eviction / expiration / invalidation counters are
+statistics, not states.
 
 `InMemoryCacheBackend` is RusToK's moka `InMemoryCacheBackend`: bytes values, one TTL, a
 capacity, `health()` always Ok, `stats()` reporting only `entries`, and `set_with_ttl` ignoring
@@ -23,26 +35,32 @@ its TTL argument (02-14 on).
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Generic, Literal, TypeVar
 
-from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
+from rustok_sim.model.tenancy.protocols import CacheBackend
 
 __all__ = [
+    "COMPONENT",
     "ENTRY_TRANSITIONS",
     "CacheBackend",
     "CacheError",
     "CacheStats",
     "ExpiringLruCache",
+    "ExpiringLruStats",
     "InMemoryCacheBackend",
 ]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+
+COMPONENT = "cache_entry"
 
 
 class CacheError(Exception):
@@ -67,21 +85,15 @@ class CacheStats:
     entries: int = 0
 
 
-@runtime_checkable
-class CacheBackend(Protocol):
-    """Rust `CacheBackend`: byte values under string keys. Every method may raise `CacheError`."""
+@dataclass(frozen=True, slots=True)
+class ExpiringLruStats:
+    """What an `ExpiringLruCache` counted: capacity evictions, TTL / TTI expirations, explicit
+    invalidations, and the live entries now."""
 
-    def health(self) -> None: ...
-
-    def get(self, key: str) -> bytes | None: ...
-
-    def set(self, key: str, value: bytes) -> None: ...
-
-    def set_with_ttl(self, key: str, value: bytes, ttl: float) -> None: ...
-
-    def invalidate(self, key: str) -> None: ...
-
-    def stats(self) -> CacheStats: ...
+    evictions: int
+    expirations: int
+    invalidations: int
+    entries: int
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,7 +103,7 @@ class CacheBackend(Protocol):
 EntryState = Literal["absent", "fresh"]
 
 
-ENTRY_TRANSITIONS = TransitionTable("cache_entry", (
+ENTRY_TRANSITIONS = TransitionTable(COMPONENT, (
     Edge("absent", "fresh", "insert", "insert of a key not present"),
     Edge("fresh", "fresh", "insert", "insert over a live entry (restarts its TTL and TTI)"),
     Edge("fresh", "absent", "expire_ttl", "now >= inserted + ttl"),
@@ -99,9 +111,25 @@ ENTRY_TRANSITIONS = TransitionTable("cache_entry", (
     Edge("fresh", "absent", "evict", "insert of a new key with capacity live entries (LRU victim)"),
     Edge("fresh", "absent", "invalidate", "invalidate(key) or invalidate_all()"),
 ))
-"""Every state change of one cache entry. Trace: a `transition` with instance ``"<name>[<key>]"``
-and cause = trigger (only when an observer is attached)."""
+"""Every state change of one cache entry. Trace: a `transition` with component ``cache_entry``,
+instance ``"<name>[<key>]"`` and the bare trigger (only when an observer keeps transitions)."""
 
+_MACHINE = ENTRY_TRANSITIONS.bind()
+_INF = math.inf
+
+
+def _check_limits(capacity: object, ttl: object, tti: object) -> None:
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise TypeError(f"capacity must be an int number of entries, got {type(capacity).__name__} {capacity!r}")
+    if capacity < 1:
+        raise ValueError(f"capacity must be >= 1 entry, got {capacity}")
+    for label, value in (("ttl", ttl), ("tti", tti)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{label} must be seconds (a float) or None, got {type(value).__name__} {value!r}")
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"{label} must be a finite number of seconds > 0, or None; got {value!r}")
 
 
 class _Entry(Generic[V]):
@@ -115,37 +143,44 @@ class ExpiringLruCache(Generic[K, V]):
     """A capacity-bounded cache with TTL and TTI on an injected clock; LRU eviction.
 
     `ttl` / `tti` are seconds (None = no such limit); `capacity` is an entry count >= 1.
-    Counters: `evictions` (capacity), `expirations` (TTL or TTI), `invalidations`.
+    `stats()` gives the counts (evictions, expirations, invalidations, live entries).
     """
 
-    __slots__ = ("capacity", "ttl", "tti", "clock", "observer", "name", "component",
-                 "_by_access", "_by_write", "evictions", "expirations", "invalidations")
+    __slots__ = ("capacity", "ttl", "tti", "clock", "name", "_observer", "_by_access", "_by_write",
+                 "_horizon", "_evictions", "_expirations", "_invalidations")
 
     def __init__(self, *, capacity: int, ttl: float | None, tti: float | None, clock: Clock,
-                 observer: Observer | None = None, name: str = "cache",
-                 component: str = "cache") -> None:
-        if capacity < 1:
-            raise ValueError(f"capacity must be >= 1 entry, got {capacity}")
-        for label, value in (("ttl", ttl), ("tti", tti)):
-            if value is not None and not value > 0:
-                raise ValueError(f"{label} must be > 0 seconds or None, got {value!r}")
-        self.capacity, self.ttl, self.tti, self.clock = capacity, ttl, tti, clock
-        self.observer, self.name, self.component = observer, name, component
+                 observer: Observer | None = None, name: str = "cache") -> None:
+        _check_limits(capacity, ttl, tti)
+        self.capacity, self.ttl, self.tti = capacity, ttl, tti
+        self.clock = require_clock(clock, "ExpiringLruCache")
+        self.name = name
+        self._observer = observer if observer is not None and observer.wants("transition") else None
         self._by_access: OrderedDict[K, _Entry[V]] = OrderedDict()  # LRU first
         self._by_write: OrderedDict[K, None] = OrderedDict()  # oldest insert first
-        self.evictions = self.expirations = self.invalidations = 0
+        self._horizon = _INF  # no entry can have expired before this instant
+        self._evictions = self._expirations = self._invalidations = 0
 
     # -- internals ------------------------------------------------------------------------
 
-    def _note(self, key: K, source: EntryState, target: EntryState, trigger: str) -> None:
-        ENTRY_TRANSITIONS.check(source, target, trigger)
-        if self.observer is not None:
-            self.observer.transition(self.component, f"{self.name}[{key}]", source, target, trigger)
+    def _fire(self, key: K, state: EntryState, trigger: str) -> EntryState:
+        observer = self._observer
+        if observer is None:
+            return _MACHINE.fire(state, trigger, None, "")  # type: ignore[no-any-return]
+        return _MACHINE.fire(state, trigger, observer, f"{self.name}[{key}]")  # type: ignore[no-any-return]
 
     def _remove(self, key: K, trigger: str) -> None:
-        del self._by_access[key]
-        del self._by_write[key]
-        self._note(key, "fresh", "absent", trigger)
+        if self._fire(key, "fresh", trigger) == "absent":
+            del self._by_access[key]
+            del self._by_write[key]
+
+    def _recompute_horizon(self) -> None:
+        horizon = _INF
+        if self.ttl is not None and self._by_write:
+            horizon = self._by_access[next(iter(self._by_write))].inserted + self.ttl
+        if self.tti is not None and self._by_access:
+            horizon = min(horizon, next(iter(self._by_access.values())).accessed + self.tti)
+        self._horizon = horizon
 
     def _purge(self, now: float) -> None:
         """Drop every entry expired by `now`. TTL expiry follows write order and TTI expiry
@@ -156,21 +191,27 @@ class ExpiringLruCache(Generic[K, V]):
                 if self._by_access[key].inserted + self.ttl > now:
                     break
                 self._remove(key, "expire_ttl")
-                self.expirations += 1
+                self._expirations += 1
         if self.tti is not None:
             while self._by_access:
                 key, entry = next(iter(self._by_access.items()))
                 if entry.accessed + self.tti > now:
                     break
                 self._remove(key, "expire_tti")  # TTL-expired entries are gone already
-                self.expirations += 1
+                self._expirations += 1
+        self._recompute_horizon()
+
+    def _live(self, entry: _Entry[V], now: float) -> bool:
+        return ((self.ttl is None or entry.inserted + self.ttl > now)
+                and (self.tti is None or entry.accessed + self.tti > now))
 
     # -- API ------------------------------------------------------------------------------
 
     def get(self, key: K) -> V | None:
         """The live value, or None. A hit refreshes the entry's last access and recency."""
         now = self.clock()
-        self._purge(now)
+        if now >= self._horizon:
+            self._purge(now)
         entry = self._by_access.get(key)
         if entry is None:
             return None
@@ -179,61 +220,72 @@ class ExpiringLruCache(Generic[K, V]):
         return entry.value
 
     def peek(self, key: K) -> V | None:
-        """The live value without touching its last access or recency."""
-        self._purge(self.clock())
+        """The live value without touching its last access or recency (a reader: no purge)."""
         entry = self._by_access.get(key)
-        return None if entry is None else entry.value
+        return entry.value if entry is not None and self._live(entry, self.clock()) else None
 
     def insert(self, key: K, value: V) -> None:
         """Insert or replace; a replaced entry restarts its TTL and TTI. A new key in a full
         cache evicts the least recently used live entry first."""
         now = self.clock()
-        self._purge(now)
-        if key in self._by_access:
-            entry = self._by_access[key]
+        if now >= self._horizon:
+            self._purge(now)
+        entry = self._by_access.get(key)
+        if entry is not None:
+            self._fire(key, "fresh", "insert")
             entry.value, entry.inserted, entry.accessed = value, now, now
             self._by_access.move_to_end(key)
             self._by_write.move_to_end(key)
-            self._note(key, "fresh", "fresh", "insert")
-            return
-        if len(self._by_access) >= self.capacity:
-            self._remove(next(iter(self._by_access)), "evict")
-            self.evictions += 1
-        self._by_access[key] = _Entry(value, now)
-        self._by_write[key] = None
-        self._note(key, "absent", "fresh", "insert")
+        else:
+            if len(self._by_access) >= self.capacity:
+                self._remove(next(iter(self._by_access)), "evict")
+                self._evictions += 1
+            self._fire(key, "absent", "insert")
+            self._by_access[key] = _Entry(value, now)
+            self._by_write[key] = None
+        self._recompute_horizon()
 
     def invalidate(self, key: K) -> bool:
         """Remove `key`; True if a live entry was removed."""
-        self._purge(self.clock())
+        now = self.clock()
+        if now >= self._horizon:
+            self._purge(now)
         if key not in self._by_access:
             return False
         self._remove(key, "invalidate")
-        self.invalidations += 1
+        self._invalidations += 1
         return True
 
     def invalidate_all(self) -> int:
         """Remove every entry; returns how many live entries were removed."""
-        self._purge(self.clock())
+        now = self.clock()
+        if now >= self._horizon:
+            self._purge(now)
         count = len(self._by_access)
         for key in list(self._by_access):
             self._remove(key, "invalidate")
-        self.invalidations += count
+        self._invalidations += count
+        self._horizon = _INF
         return count
 
     def __len__(self) -> int:
-        """Live entries now (expired ones are purged first)."""
-        self._purge(self.clock())
-        return len(self._by_access)
+        """Live entries now (a reader: expired ones are skipped, not purged)."""
+        now = self.clock()
+        if now < self._horizon:
+            return len(self._by_access)
+        return sum(1 for entry in self._by_access.values() if self._live(entry, now))
 
     def __contains__(self, key: object) -> bool:
-        self._purge(self.clock())
-        return key in self._by_access
+        entry = self._by_access.get(key)  # type: ignore[call-overload]
+        return entry is not None and self._live(entry, self.clock())
 
     def keys(self) -> list[K]:
-        """Live keys, least recently used first."""
-        self._purge(self.clock())
-        return list(self._by_access)
+        """Live keys, least recently used first (a reader)."""
+        now = self.clock()
+        return [key for key, entry in self._by_access.items() if self._live(entry, now)]
+
+    def stats(self) -> ExpiringLruStats:
+        return ExpiringLruStats(self._evictions, self._expirations, self._invalidations, len(self))
 
 
 class InMemoryCacheBackend:
@@ -250,8 +302,7 @@ class InMemoryCacheBackend:
                  name: str = "in_memory_cache") -> None:
         self.ttl = ttl
         self.cache: ExpiringLruCache[str, bytes] = ExpiringLruCache(
-            capacity=capacity, ttl=ttl, tti=None, clock=clock, observer=observer, name=name,
-            component="cache_backend")
+            capacity=capacity, ttl=ttl, tti=None, clock=clock, observer=observer, name=name)
 
     def health(self) -> None:
         return None

@@ -16,7 +16,7 @@ Pure values, no I/O.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from rustok_sim.model.core.rust import rust_to_lowercase
@@ -45,10 +45,25 @@ class TenantKey:
     Build keys with `uuid()`, `slug()`, `host()`: a UUID value is stored as its lowercase
     hyphenated string, so the same UUID always makes the same key. Values are otherwise taken as
     given (V1 validates and normalises before building a key; V2 deliberately does not).
+
+    The V1 key strings are derived once per key object and kept (a resolver hit asks for both
+    on every request); they take no part in equality, hashing or repr.
     """
 
     kind: IdentifierKind
     value: str
+    _positive: str | None = field(default=None, init=False, repr=False, compare=False)
+    _negative: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, IdentifierKind):
+            try:
+                object.__setattr__(self, "kind", IdentifierKind(self.kind))
+            except ValueError:
+                raise TypeError(f"TenantKey kind must be an IdentifierKind (uuid, slug, host), "
+                                f"got {self.kind!r}") from None
+        if not isinstance(self.value, str):
+            raise TypeError(f"TenantKey value must be str, got {type(self.value).__name__} {self.value!r:.60}")
 
     @classmethod
     def uuid(cls, value: uuid.UUID | str) -> TenantKey:
@@ -70,11 +85,19 @@ class TenantKey:
 
     def positive_key(self) -> str:
         """V1's positive cache key, ``tenant:v1:{kind}:{value}``."""
-        return f"tenant:{CACHE_VERSION}:{self.kind.value}:{self._v1_value()}"
+        key = self._positive
+        if key is None:
+            key = f"tenant:{CACHE_VERSION}:{self.kind.value}:{self._v1_value()}"
+            object.__setattr__(self, "_positive", key)
+        return key
 
     def negative_key(self) -> str:
         """V1's negative cache key, ``tenant_negative:v1:{kind}:{value}``."""
-        return f"tenant_negative:{CACHE_VERSION}:{self.kind.value}:{self._v1_value()}"
+        key = self._negative
+        if key is None:
+            key = f"tenant_negative:{CACHE_VERSION}:{self.kind.value}:{self._v1_value()}"
+            object.__setattr__(self, "_negative", key)
+        return key
 
     def invalidation_payload(self) -> str:
         """What V1 publishes on `INVALIDATION_CHANNEL`: ``"<positive>|<negative>"``."""

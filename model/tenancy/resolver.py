@@ -6,15 +6,19 @@ The protocol (DESIGN.md, "split calls that span time"):
     Hit        -> outcome.context is the tenant
     LoadTicket -> you are the one loader: query the store, then
                   resolver.complete(ticket, context | None | error) -> context, or raises
-    Wait       -> someone else is loading; once `wait.ready` (the ticket completed),
+    Wait       -> someone else is loading; once its load completed (`wait.ready`, or the
+                  callback given to `wait.on_complete(callback)` was called),
                   resolver.resume(wait) -> Hit | LoadTicket | Wait, or raises
 
 `complete` takes the loaded `TenantContext`, None for "no such tenant", or the exception the
 load raised. What it returns or raises is what the loading request gets; the error types carry
 the HTTP status (`rustok_sim.model.tenancy.http.http_status`). `resolve(key, loader)` and
-`resolve_request(headers, loader)` are synchronous conveniences built on the same calls.
+`resolve_request(headers, loader)` are synchronous conveniences built on the same calls. A
+simpy driver parks a waiter on an event it succeeds from `wait.on_complete`, instead of polling
+`wait.ready`; the callback runs once, after `complete` has finished (so a `resume` inside it sees
+what the load wrote), with the load's outcome: the context, or the error the loader's request got.
 
-Three behaviours (`TenantResolverConfig.behaviour`):
+Three variants (`TenantResolverConfig.variant`; `PROFILE_VARIANTS` maps the profiles to them):
 
 ``v2`` - the moka resolver of ``tenant_v2.rs`` (spec §6.3), `MokaTenantResolver`. One cache from
     `TenantKey` to context: capacity 1000, TTL 300 s, TTI 60 s, whichever expires first (LRU
@@ -28,6 +32,8 @@ Three behaviours (`TenantResolverConfig.behaviour`):
     when woken, re-check **only the positive cache** and otherwise loop (after a not-found every
     waiter becomes the loader in turn). Not-found writes the negative entry; found writes the
     positive entry after the waiters were released. Any cache error is a `CacheError` (500).
+    A positive entry serde_json cannot read (bad JSON, nesting past serde's limit, a duplicate
+    field: `TenantContextFormatError`) is a corrupt entry: invalidated and treated as a miss.
     Invalidation deletes the positive and negative key of one identifier and publishes
     ``"<key>|<negative key>"`` to ``tenant.cache.invalidate``. A load that was in flight when its
     key was invalidated still writes its (stale) value; the model reports that as an anomaly
@@ -38,12 +44,25 @@ Three behaviours (`TenantResolverConfig.behaviour`):
     (uuid, slug, host); a load that started before an invalidation of its key or tenant does not
     write its value (decision ``stale_discarded``; the caller still gets what it loaded).
 
-State kept per key, in `LOAD_TRANSITIONS`: ``idle`` or ``loading`` (one ticket in flight).
-Trace (when an observer is attached): a ``transition`` per load-slot change, instance
-``"<name>[<kind>:<value>]"``; ``decision`` records ``hit``, ``negative_hit``, ``coalesced``,
-``loaded``, ``not_found``, ``load_failed``, ``fell_back``, ``stale_discarded``, ``corrupt_entry``,
-``invalidated``, ``published``; ``anomaly`` ``stale_publish``. Cache entries report their own
-transitions (`rustok_sim.model.tenancy.cache.ENTRY_TRANSITIONS`).
+The per-key load slot is `LOAD_TRANSITIONS` (``idle`` / ``loading``), fired through the bound
+`Machine` on every change, observed or not. Trace: a ``transition`` per load-slot change
+(component ``tenant_resolver``, instance ``"<name>[<kind>:<value>]"``, bare trigger);
+``decision`` records ``hit``, ``negative_hit``, ``coalesced``, ``loaded``, ``not_found``,
+``load_failed``, ``fell_back``, ``stale_discarded``, ``corrupt_entry``, ``invalidated``,
+``published``; ``anomaly`` ``stale_publish``. Cache entries report their own transitions
+(`rustok_sim.model.tenancy.cache.ENTRY_TRANSITIONS`). The resolver asks its observer once, at
+construction, which kinds it keeps; a kind nobody keeps costs nothing.
+
+State outside the table: a key's slot is ``loading`` exactly while its ticket is in
+`in_flight` (the map *is* the slot state; ``idle`` keys are simply absent), and the ticket
+carries what the load needs to finish (its id, start time, waiter count, outcome, callbacks).
+The invalidation epochs (which loads an invalidation made stale) are timers in all but name:
+they order events, they are not states a key can be in. The V1 counters are statistics, read
+through `stats()`. Hit memos (the `Hit` a stored value gives, by cache key) are caches of pure
+results, invisible in behaviour.
+
+Speed. A hit is the hot path of every request, so it allocates nothing: the parsed context and
+its `Hit` are memoised by the stored bytes (V1) or stored as the cache value (V2).
 
 Not modelled: V1's lost wake-up (a waiter that subscribes after `notify_waiters()` fired waits
 forever; here subscribing and checking are one step), the Redis INCR copies of V1's metrics,
@@ -55,13 +74,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Any, Final, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field
-from rustok_sim.model.core.clock import Clock
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
-from rustok_sim.model.tenancy.cache import CacheBackend, CacheError, ExpiringLruCache, InMemoryCacheBackend
+from rustok_sim.model.tenancy.cache import CacheError, ExpiringLruCache, InMemoryCacheBackend
 from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantError, TenantNotFoundError
 from rustok_sim.model.tenancy.http import (
     Headers,
@@ -77,12 +96,13 @@ from rustok_sim.model.tenancy.keys import (
     TenantKey,
     parse_invalidation_payload,
 )
+from rustok_sim.model.tenancy.protocols import CacheBackend
 from rustok_sim.model.tenancy.validation import TenantValidationError, classify_identifier
 
 __all__ = [
     "COMPONENT",
     "LOAD_TRANSITIONS",
-    "Behaviour",
+    "PROFILE_VARIANTS",
     "Hit",
     "LoadResult",
     "LoadTicket",
@@ -91,18 +111,24 @@ __all__ = [
     "ResolverProtocolError",
     "TenantCacheStats",
     "TenantLoadFailed",
+    "TenantResolver",
     "TenantResolverConfig",
     "V2CacheStats",
+    "Variant",
     "Wait",
-    "TenantResolver",
     "build_tenant_resolver",
     "key_from_positive",
 ]
 
 COMPONENT = "tenant_resolver"
 
-Behaviour = Literal["v1", "v2", "hardened"]
+Variant = Literal["v1", "v2", "hardened"]
 LoadState = Literal["idle", "loading"]
+
+PROFILE_VARIANTS: Final[dict[str, Variant]] = {"faithful": "v1", "hardened": "hardened"}
+"""The resolver variant each scenario profile runs: ``faithful`` is the live middleware (V1,
+what the server wires), ``hardened`` V1 with the error-handling policy applied. ``v2`` (never
+wired into routes) is only run on request."""
 
 
 LOAD_TRANSITIONS = TransitionTable(COMPONENT, (
@@ -111,13 +137,12 @@ LOAD_TRANSITIONS = TransitionTable(COMPONENT, (
     Edge("loading", "idle", "not_found", "complete(ticket, None)"),
     Edge("loading", "idle", "failed", "complete(ticket, error), or V1's negative write failed"),
 ))
-"""The per-key load slot, the same in all three behaviours. A lookup of a key in ``loading``
+"""The per-key load slot, the same in all three variants. A lookup of a key in ``loading``
 gets a `Wait` (decision ``coalesced``) and leaves the slot as it is."""
 
 
-
 class TenantResolverConfig(BaseModel):
-    """Which behaviour, and the cache limits (seconds, entries). Defaults are the spec's.
+    """Which variant, and the cache limits (seconds, entries). Defaults are the spec's.
 
     `time_to_idle` applies to ``v2`` only (V1's moka backends have TTL only); `negative_ttl`
     to ``v1`` / ``hardened`` only (V2 has no negative cache).
@@ -125,13 +150,24 @@ class TenantResolverConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    behaviour: Behaviour = "v1"
+    variant: Variant = "v1"
     max_capacity: int = Field(1000, ge=1, description="entries per cache")
     time_to_live: float = Field(300.0, gt=0, allow_inf_nan=False, description="seconds from insert")
     time_to_idle: float | None = Field(60.0, gt=0, allow_inf_nan=False,
                                        description="seconds from last access (v2 only); None = off")
     negative_ttl: float = Field(60.0, gt=0, allow_inf_nan=False,
                                 description="seconds a not-found is cached (v1 / hardened)")
+
+    # -- REFIT SHIM: `behaviour=` was this setting's name before the refit; scenarios/demo.py
+    # still passes it. Removed once every caller says `variant=`.
+    @model_validator(mode="before")
+    @classmethod
+    def _behaviour_is_variant(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "behaviour" in data:
+            if "variant" in data:
+                raise ValueError("give variant= only (behaviour= is its old name)")
+            data = {("variant" if k == "behaviour" else k): v for k, v in data.items()}
+        return data
 
 
 class TenantLoadFailed(TenantError):
@@ -155,7 +191,8 @@ class ResolverProtocolError(RuntimeError):
 
 
 class Hit:
-    """The tenant was in the cache (or, for a V2 waiter, its loader's result)."""
+    """The tenant was in the cache (or, for a V2 waiter, its loader's result). A value: the
+    resolver hands out the same `Hit` for the same cached value, so never modify one."""
 
     __slots__ = ("key", "context")
 
@@ -166,26 +203,41 @@ class Hit:
         return f"Hit({self.key}, {self.context.slug!r})"
 
 
+LoadOutcome: TypeAlias = "TenantContext | BaseException"
+"""What a completed load came to: the context, or the error its loading request got."""
+
+
 class LoadTicket:
     """You are the one loader of `key`. Finish with ``resolver.complete(ticket, result)``.
 
     `started_at` is the clock time of the lookup, `waiters` how many lookups waited on it so
-    far, `done` whether it was completed. `outcome` is the shared result V2 waiters get."""
+    far, `done` whether it was completed, `outcome` (once done) the context or the error the
+    loading request got: V2 waiters share it, `Wait.on_complete` callbacks receive it."""
 
-    __slots__ = ("key", "id", "started_at", "epoch", "owner", "waiters", "done", "outcome")
+    __slots__ = ("key", "id", "started_at", "epoch", "owner", "waiters", "done", "outcome",
+                 "_callbacks")
 
     def __init__(self, key: TenantKey, id: int, started_at: float, epoch: int, owner: object) -> None:
         self.key, self.id, self.started_at, self.epoch, self.owner = key, id, started_at, epoch, owner
         self.waiters = 0
         self.done = False
-        self.outcome: TenantContext | TenantLoadFailed | None = None
+        self.outcome: LoadOutcome | None = None
+        self._callbacks: list[Callable[[LoadOutcome], object]] = []
+
+    def _finish(self, outcome: LoadOutcome) -> None:
+        """Record the outcome and call every registered callback once, in registration order."""
+        self.outcome = outcome
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(outcome)
 
     def __repr__(self) -> str:
         return f"LoadTicket(#{self.id} {self.key}, waiters={self.waiters}, done={self.done})"
 
 
 class Wait:
-    """Someone else is loading `key` (`ticket`). Call ``resolver.resume(wait)`` once `ready`."""
+    """Someone else is loading `key` (`ticket`). Call ``resolver.resume(wait)`` once `ready`;
+    `on_complete(callback)` says when, without polling."""
 
     __slots__ = ("key", "ticket", "resumed")
 
@@ -196,13 +248,27 @@ class Wait:
     def ready(self) -> bool:
         return self.ticket.done
 
+    def on_complete(self, callback: Callable[[LoadOutcome], object]) -> None:
+        """Call `callback(outcome)` once, when the load this wait is on completes (after
+        `complete` has finished); at once if it already has. `outcome` is the loaded context or
+        the error the loading request got. The callback should only schedule the waiter (a
+        simpy driver: ``lambda outcome: event.succeed()``) and leave `resume` to it."""
+        if not callable(callback):
+            raise TypeError(f"on_complete needs a callable(outcome), got {type(callback).__name__}")
+        ticket = self.ticket
+        if ticket.done:
+            assert ticket.outcome is not None
+            callback(ticket.outcome)
+        else:
+            ticket._callbacks.append(callback)
+
     def __repr__(self) -> str:
         return f"Wait({self.key} on #{self.ticket.id}, ready={self.ready})"
 
 
-Outcome = Union[Hit, LoadTicket, Wait]
-LoadResult = Union[TenantContext, None, BaseException]
-Loader = Callable[[TenantKey], "TenantContext | None"]
+Outcome: TypeAlias = "Hit | LoadTicket | Wait"
+LoadResult: TypeAlias = "TenantContext | None | BaseException"
+Loader: TypeAlias = "Callable[[TenantKey], TenantContext | None]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,12 +305,41 @@ def _as_database_error(error: BaseException) -> TenantError:
     return error if isinstance(error, TenantError) else TenantDatabaseError(str(error))
 
 
+def _require_key(key: object) -> TenantKey:
+    if not isinstance(key, TenantKey):
+        raise TypeError(f"tenant resolver keys are TenantKey, got {type(key).__name__} {key!r:.60}")
+    return key
+
+
+def _check_config(config: object, owner: str, default: TenantResolverConfig) -> TenantResolverConfig:
+    if config is None:
+        return default
+    if not isinstance(config, TenantResolverConfig):
+        raise TypeError(f"{owner} needs a TenantResolverConfig (or None for the defaults), got "
+                        f"{type(config).__name__} {config!r:.80}; build one with TenantResolverConfig(**fields)")
+    return config
+
+
+def _wanted(observer: Observer | None, kind: str) -> Observer | None:
+    return observer if observer is not None and observer.wants(kind) else None
+
+
 class _ResolverBase:
-    behaviour: Behaviour
+    variant: Variant
 
     def __init__(self, config: TenantResolverConfig, clock: Clock, observer: Observer | None,
                  name: str) -> None:
-        self.config, self.clock, self.observer, self.name = config, clock, observer, name
+        if not isinstance(name, str):
+            raise TypeError(f"resolver name must be str, got {type(name).__name__} {name!r:.60}")
+        self.config, self.name = config, name
+        self.clock = require_clock(clock, type(self).__name__)
+        self.variant = config.variant
+        self._machine = LOAD_TRANSITIONS.bind(config.variant)
+        self._observer = observer
+        # Asked once: an observer that keeps only transitions makes hits and decisions free.
+        self._transitions = _wanted(observer, "transition")
+        self._decisions = _wanted(observer, "decision")
+        self._anomalies = _wanted(observer, "anomaly")
         self._inflight: dict[TenantKey, LoadTicket] = {}
         self._next_ticket = 0
         # Invalidation epochs: a ticket remembers the epoch it started in; an invalidation of its
@@ -254,21 +349,31 @@ class _ResolverBase:
         self._key_epoch: dict[TenantKey, int] = {}
         self._tenant_epoch: dict[uuid.UUID, int] = {}
 
+    @property
+    def observer(self) -> Observer | None:
+        """The observer given at construction (fixed: the kinds it keeps were asked then)."""
+        return self._observer
+
     # -- trace --------------------------------------------------------------------------------
 
-    def _move(self, key: TenantKey, source: LoadState, target: LoadState, trigger: str) -> None:
-        LOAD_TRANSITIONS.check(source, target, trigger)
-        if self.observer is not None:
-            self.observer.transition(COMPONENT, f"{self.name}[{key}]", source, target, trigger)
+    def _fire(self, key: TenantKey, state: LoadState, trigger: str) -> LoadState:
+        observer = self._transitions
+        instance = f"{self.name}[{key}]" if observer is not None else ""
+        return self._machine.fire(state, trigger, observer, instance)  # type: ignore[no-any-return]
 
     def _decide(self, decision: str, key: TenantKey | None, reason: str | None = None,
                 detail: dict[str, object] | None = None) -> None:
-        # Hot paths call this with positional arguments only, so no observer means no allocation.
-        if self.observer is not None:
+        # Callers on hot paths test `self._decisions` first, so no observer means no call at all.
+        observer = self._decisions
+        if observer is not None:
             detail = dict(detail or {})
             if key is not None:
                 detail["key"] = str(key)
-            self.observer.decision(COMPONENT, self.name, decision, reason, detail or None)
+            observer.decision(COMPONENT, self.name, decision, reason, detail or None)
+
+    def _anomaly(self, anomaly: str, message: str, detail: dict[str, object]) -> None:
+        if self._anomalies is not None:
+            self._anomalies.anomaly(COMPONENT, self.name, anomaly, message, detail)
 
     # -- load slots ----------------------------------------------------------------------------
 
@@ -282,13 +387,14 @@ class _ResolverBase:
         if ticket is not None:
             ticket.waiters += 1
             self._on_coalesced(key)
-            self._decide("coalesced", key, None, {"ticket": ticket.id})
+            if self._decisions is not None:
+                self._decide("coalesced", key, None, {"ticket": ticket.id})
             return Wait(key, ticket)
-        self._next_ticket += 1
-        ticket = LoadTicket(key, self._next_ticket, self.clock(), self._epoch, self)
-        self._inflight[key] = ticket
-        self._move(key, "idle", "loading", "miss")
-        return ticket
+        if self._fire(key, "idle", "miss") == "loading":
+            self._next_ticket += 1
+            ticket = LoadTicket(key, self._next_ticket, self.clock(), self._epoch, self)
+            self._inflight[key] = ticket
+        return ticket  # type: ignore[return-value]  # the table leads a miss to loading
 
     def _on_coalesced(self, key: TenantKey) -> None:
         pass
@@ -298,9 +404,9 @@ class _ResolverBase:
             raise ResolverProtocolError(f"{ticket!r} was not issued by resolver {self.name!r}")
         if ticket.done or self._inflight.get(ticket.key) is not ticket:
             raise ResolverProtocolError(f"{ticket!r} was already completed")
-        del self._inflight[ticket.key]
-        ticket.done = True
-        self._move(ticket.key, "loading", "idle", trigger)
+        if self._fire(ticket.key, "loading", trigger) == "idle":
+            del self._inflight[ticket.key]
+            ticket.done = True
 
     def _check_resume(self, wait: Wait) -> None:
         if not isinstance(wait, Wait) or wait.ticket.owner is not self:
@@ -384,36 +490,35 @@ class _ResolverBase:
         raise NotImplementedError
 
 
-def _require_key(key: object) -> TenantKey:
-    if not isinstance(key, TenantKey):
-        raise TypeError(f"tenant resolver keys are TenantKey, got {type(key).__name__} {key!r:.60}")
-    return key
-
-
 # --------------------------------------------------------------------------------------------
 # V2: moka
 # --------------------------------------------------------------------------------------------
 
 
 class MokaTenantResolver(_ResolverBase):
-    """Behaviour ``v2`` (see the module docstring). `cache` is the `ExpiringLruCache`."""
-
-    behaviour: Behaviour = "v2"
+    """Variant ``v2`` (see the module docstring). `cache` is the `ExpiringLruCache`; its values
+    are the `Hit`s a lookup returns (so a hit allocates nothing)."""
 
     def __init__(self, config: TenantResolverConfig | None = None, *, clock: Clock,
                  observer: Observer | None = None, name: str = COMPONENT) -> None:
-        config = config or TenantResolverConfig(behaviour="v2")
+        config = _check_config(config, "MokaTenantResolver", TenantResolverConfig(variant="v2"))
+        if config.variant != "v2":
+            raise ValueError(f"MokaTenantResolver is variant 'v2', got a config with variant "
+                             f"{config.variant!r}; use MiddlewareTenantResolver or build_tenant_resolver")
         super().__init__(config, clock, observer, name)
-        self.cache: ExpiringLruCache[TenantKey, TenantContext] = ExpiringLruCache(
+        self.cache: ExpiringLruCache[TenantKey, Hit] = ExpiringLruCache(
             capacity=config.max_capacity, ttl=config.time_to_live, tti=config.time_to_idle,
-            clock=clock, observer=observer, name=name, component=f"{COMPONENT}_cache")
+            clock=clock, observer=observer, name=name)
 
     def lookup(self, key: TenantKey) -> Outcome:
         """A live entry is a `Hit` (and refreshes its idle time); else the ticket or a `Wait`."""
-        context = self.cache.get(_require_key(key))
-        if context is not None:
-            self._decide("hit", key)
-            return Hit(key, context)
+        if type(key) is not TenantKey:
+            _require_key(key)
+        hit = self.cache.get(key)
+        if hit is not None:
+            if self._decisions is not None:
+                self._decide("hit", key)
+            return hit
         return self._coalesce(key)
 
     def complete(self, ticket: LoadTicket, result: LoadResult) -> TenantContext:
@@ -423,26 +528,22 @@ class MokaTenantResolver(_ResolverBase):
             inner = TenantNotFoundError(ticket.key) if result is None else _as_database_error(result)
             self._release(ticket, "not_found" if result is None else "failed")
             failure = TenantLoadFailed(str(inner))
-            ticket.outcome = failure
             self._decide("load_failed", ticket.key, str(inner))
             self._prune_epochs()
+            ticket._finish(failure)
             raise failure from (result if isinstance(result, BaseException) else None)
+        _check_context(result)
         self._release(ticket, "loaded")
-        ticket.outcome = result
         if self._is_stale(ticket, None):
             # moka inserts the init result even if the key was invalidated meanwhile.
-            self._stale_anomaly(ticket)
-        self.cache.insert(ticket.key, result)
+            self._anomaly("stale_publish", f"load #{ticket.id} of {ticket.key} started before an "
+                          "invalidation of its key and cached its result anyway",
+                          {"key": str(ticket.key), "started_at": ticket.started_at})
+        self.cache.insert(ticket.key, Hit(ticket.key, result))
         self._decide("loaded", ticket.key)
         self._prune_epochs()
+        ticket._finish(result)
         return result
-
-    def _stale_anomaly(self, ticket: LoadTicket) -> None:
-        if self.observer is not None:
-            self.observer.anomaly(COMPONENT, self.name, "stale_publish",
-                                  f"load #{ticket.id} of {ticket.key} started before an invalidation "
-                                  "of its key and cached its result anyway",
-                                  {"key": str(ticket.key), "started_at": ticket.started_at})
 
     def resume(self, wait: Wait) -> Outcome:
         """A waiter gets its loader's outcome: a `Hit` with the loaded context, or the same
@@ -451,7 +552,7 @@ class MokaTenantResolver(_ResolverBase):
         outcome = wait.ticket.outcome
         if isinstance(outcome, TenantLoadFailed):
             raise TenantLoadFailed(outcome.inner)
-        assert outcome is not None
+        assert isinstance(outcome, TenantContext)
         return Hit(wait.key, outcome)
 
     def invalidate(self, key: TenantKey) -> None:
@@ -474,6 +575,12 @@ class MokaTenantResolver(_ResolverBase):
         return resolve_identifier_v2(headers, settings)
 
 
+def _check_context(result: object) -> None:
+    if not isinstance(result, TenantContext):
+        raise TypeError(f"complete(ticket, result): result must be a TenantContext, None (not found) "
+                        f"or the exception the load raised; got {type(result).__name__} {result!r:.60}")
+
+
 # --------------------------------------------------------------------------------------------
 # V1 and hardened: the live middleware
 # --------------------------------------------------------------------------------------------
@@ -491,13 +598,12 @@ def key_from_positive(cache_key: str) -> TenantKey | None:
 
 
 class MiddlewareTenantResolver(_ResolverBase):
-    """Behaviours ``v1`` and ``hardened`` (see the module docstring).
+    """Variants ``v1`` and ``hardened`` (see the module docstring).
 
     `positive` / `negative` are `CacheBackend`s (in-memory by default, with the config's TTLs and
     capacity); `publisher(channel, payload)` is called for every invalidation message (V1 only
-    has one with Redis) and every payload is also kept in `published`. The six counters of V1
-    are attributes; `stats()` adds the backends' entries and evictions. `cache_fallbacks` counts
-    the cache errors hardened mode absorbed.
+    has one with Redis) and every payload is also kept in `published`. V1's counters are read
+    through `stats()`; `cache_fallbacks` counts the cache errors hardened mode absorbed.
 
     Hardened mode also keeps an alias index (key -> tenant id, tenant id -> keys) of every
     tenant it cached, so that invalidating any alias finds the others even when they expired
@@ -509,12 +615,17 @@ class MiddlewareTenantResolver(_ResolverBase):
                  positive: CacheBackend | None = None, negative: CacheBackend | None = None,
                  publisher: Callable[[str, str], None] | None = None,
                  observer: Observer | None = None, name: str = COMPONENT) -> None:
-        config = config or TenantResolverConfig()
-        if config.behaviour == "v2":
-            raise ValueError("behaviour 'v2' is MokaTenantResolver; use build_tenant_resolver")
+        config = _check_config(config, "MiddlewareTenantResolver", TenantResolverConfig())
+        if config.variant == "v2":
+            raise ValueError("variant 'v2' is MokaTenantResolver; use build_tenant_resolver")
         super().__init__(config, clock, observer, name)
-        self.behaviour = config.behaviour
-        self.hardened = config.behaviour == "hardened"
+        self.hardened = config.variant == "hardened"
+        for label, backend in (("positive", positive), ("negative", negative)):
+            if backend is not None and not isinstance(backend, CacheBackend):
+                raise TypeError(f"{label}= must be a CacheBackend (get, set, set_with_ttl, invalidate, "
+                                f"health, stats), got {type(backend).__name__}")
+        if publisher is not None and not callable(publisher):
+            raise TypeError(f"publisher= must be callable(channel, payload), got {type(publisher).__name__}")
         self.positive: CacheBackend = positive if positive is not None else InMemoryCacheBackend(
             config.time_to_live, config.max_capacity, clock=clock, observer=observer,
             name=f"{name}.positive")
@@ -522,14 +633,27 @@ class MiddlewareTenantResolver(_ResolverBase):
             config.negative_ttl, config.max_capacity, clock=clock, observer=observer,
             name=f"{name}.negative")
         self.publisher = publisher
-        self.published: list[str] = []
-        self.hits = self.misses = 0
-        self.negative_hits = self.negative_misses = self.negative_inserts = 0
-        self.coalesced_requests = 0
-        self.cache_fallbacks = 0
+        self._published: list[str] = []
+        self._hits = self._misses = 0
+        self._negative_hits = self._negative_misses = self._negative_inserts = 0
+        self._coalesced_requests = 0
+        self._cache_fallbacks = 0
+        # The Hit each positive key's stored bytes give: (bytes, Hit). Bounded like the cache.
+        self._hit_memo: dict[str, tuple[bytes, Hit]] = {}
+        self._hit_memo_size = config.max_capacity
         # hardened: which tenant each positive key was written for, and the reverse
         self._key_owner: dict[TenantKey, uuid.UUID] = {}
         self._tenant_keys: dict[uuid.UUID, set[TenantKey]] = {}
+
+    @property
+    def published(self) -> list[str]:
+        """Every invalidation payload this resolver published, in order (a copy)."""
+        return list(self._published)
+
+    @property
+    def cache_fallbacks(self) -> int:
+        """Cache errors hardened mode absorbed (always 0 in V1, where they fail the request)."""
+        return self._cache_fallbacks
 
     # -- cache access, with V1's 500 or hardened's fallback ----------------------------------------
 
@@ -538,7 +662,7 @@ class MiddlewareTenantResolver(_ResolverBase):
         if not self.hardened:
             self._decide("cache_error", key, op, {"error": str(error)})
             raise error
-        self.cache_fallbacks += 1
+        self._cache_fallbacks += 1
         self._decide("fell_back", key, "cache_error", {"op": op, "error": str(error)})
 
     def _negative_hit(self, key: TenantKey) -> bool:
@@ -548,50 +672,58 @@ class MiddlewareTenantResolver(_ResolverBase):
             self._cache_error(exc, "negative_get", key)
             return False
         if raw is None:
-            self.negative_misses += 1
+            self._negative_misses += 1
             return False
-        self.negative_hits += 1
-        self._decide("negative_hit", key)
+        self._negative_hits += 1
+        if self._decisions is not None:
+            self._decide("negative_hit", key)
         return True
 
-    def _cached(self, key: TenantKey) -> TenantContext | None:
+    def _hit_or_coalesce(self, key: TenantKey) -> Outcome:
         cache_key = key.positive_key()
         try:
             raw = self.positive.get(cache_key)
         except CacheError as exc:
             self._cache_error(exc, "get", key)
-            return None
+            return self._coalesce(key)
         if raw is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        try:
-            return TenantContext.from_json(raw)
-        except ValueError as exc:
-            # Rust: warn, invalidate the entry (ignoring errors), treat as a miss.
-            self._decide("corrupt_entry", key, str(exc))
+            self._misses += 1
+            return self._coalesce(key)
+        self._hits += 1  # Rust counts the hit before deserialising
+        memo = self._hit_memo.get(cache_key)
+        if memo is not None and memo[0] == raw:
+            hit = memo[1]
+        else:
             try:
-                self.positive.invalidate(cache_key)
-            except CacheError:
-                pass
-            return None
-
-    def _hit_or_coalesce(self, key: TenantKey) -> Outcome:
-        context = self._cached(key)
-        if context is not None:
+                context = TenantContext.from_json(raw)
+            except ValueError as exc:  # TenantContextFormatError: what serde_json refuses
+                # Rust: warn, invalidate the entry (ignoring errors), treat as a miss.
+                self._decide("corrupt_entry", key, str(exc))
+                try:
+                    self.positive.invalidate(cache_key)
+                except CacheError:
+                    pass
+                return self._coalesce(key)
+            hit = Hit(key, context)
+            memo_table = self._hit_memo
+            if len(memo_table) >= self._hit_memo_size and cache_key not in memo_table:
+                del memo_table[next(iter(memo_table))]
+            memo_table[cache_key] = (bytes(raw), hit)
+        if self._decisions is not None:
             self._decide("hit", key)
-            return Hit(key, context)
-        return self._coalesce(key)
+        return hit
 
     def _on_coalesced(self, key: TenantKey) -> None:
-        self.coalesced_requests += 1
+        self._coalesced_requests += 1
 
     # -- the protocol ---------------------------------------------------------------------------
 
     def lookup(self, key: TenantKey) -> Outcome:
         """Negative cache (hit: raises `TenantNotFoundError`), positive cache (`Hit`), else the
         ticket or a `Wait`. V1: a cache error raises `CacheError`."""
-        if self._negative_hit(_require_key(key)):
+        if type(key) is not TenantKey:
+            _require_key(key)
+        if self._negative_hit(key):
             raise TenantNotFoundError(key)
         return self._hit_or_coalesce(key)
 
@@ -606,30 +738,44 @@ class MiddlewareTenantResolver(_ResolverBase):
     def complete(self, ticket: LoadTicket, result: LoadResult) -> TenantContext:
         """Finish a load. Returns the context (after writing the positive entry; V1: a write
         error raises `CacheError`). None writes the negative entry and raises
-        `TenantNotFoundError`. An error raises `TenantDatabaseError` (500), nothing cached."""
+        `TenantNotFoundError`. An error raises `TenantDatabaseError` (500), nothing cached.
+        Then the `Wait.on_complete` callbacks of this ticket run, with that outcome."""
+        if result is not None and not isinstance(result, BaseException):
+            _check_context(result)
+        outcome: LoadOutcome | None = None
         try:
             if isinstance(result, BaseException):
                 self._release(ticket, "failed")
                 error = _as_database_error(result)
+                outcome = error
                 self._decide("load_failed", ticket.key, str(error))
                 raise error from (None if error is result else result)
             if result is None:
                 # In Rust the negative write happens inside the loader, before the release.
                 try:
                     self._write(ticket, None)
-                except CacheError:
+                except CacheError as exc:
                     self._release(ticket, "failed")
+                    outcome = exc
                     raise
                 self._release(ticket, "not_found")
+                outcome = TenantNotFoundError(ticket.key)
                 self._decide("not_found", ticket.key)
-                raise TenantNotFoundError(ticket.key)
+                raise outcome
             # In Rust the waiters are released before the positive entry is written.
             self._release(ticket, "loaded")
-            self._write(ticket, result)
+            outcome = result
+            try:
+                self._write(ticket, result)
+            except CacheError as exc:
+                outcome = exc
+                raise
             self._decide("loaded", ticket.key)
             return result
         finally:
             self._prune_epochs()
+            if outcome is not None:
+                ticket._finish(outcome)
 
     def _write(self, ticket: LoadTicket, context: TenantContext | None) -> None:
         key = ticket.key
@@ -638,18 +784,17 @@ class MiddlewareTenantResolver(_ResolverBase):
                 self._decide("stale_discarded", key, "invalidated during load",
                              {"started_at": ticket.started_at})
                 return
-            if self.observer is not None:
-                self.observer.anomaly(COMPONENT, self.name, "stale_publish",
-                                      f"load #{ticket.id} of {key} started before an invalidation "
-                                      f"and wrote its {'not-found' if context is None else 'value'} anyway",
-                                      {"key": str(key), "started_at": ticket.started_at})
+            self._anomaly("stale_publish",
+                          f"load #{ticket.id} of {key} started before an invalidation and wrote "
+                          f"its {'not-found' if context is None else 'value'} anyway",
+                          {"key": str(key), "started_at": ticket.started_at})
         if context is None:
             try:
                 self.negative.set(key.negative_key(), b"")
             except CacheError as exc:
                 self._cache_error(exc, "negative_set", key)
                 return
-            self.negative_inserts += 1
+            self._negative_inserts += 1
             return
         try:
             self.positive.set(key.positive_key(), context.to_json())
@@ -687,7 +832,7 @@ class MiddlewareTenantResolver(_ResolverBase):
         try:
             raw = self.positive.get(key.positive_key())
             return TenantContext.from_json(raw) if raw is not None else None
-        except (CacheError, ValueError):
+        except (CacheError, ValueError):  # ValueError: an entry serde_json would refuse
             return None
 
     def _aliases(self, key: TenantKey) -> tuple[set[TenantKey], set[uuid.UUID]]:
@@ -738,13 +883,13 @@ class MiddlewareTenantResolver(_ResolverBase):
             try:
                 backend.invalidate(k)
             except CacheError as exc:
-                if self.observer is not None:
+                if self._decisions is not None:
                     self._decide("fell_back" if self.hardened else "cache_error", key, "cache_error",
                                  {"op": op, "error": str(exc), "ignored": True})
         self._decide("invalidated", key)
 
     def _publish(self, payload: str, key: TenantKey | None) -> None:
-        self.published.append(payload)
+        self._published.append(payload)
         if self.publisher is not None:
             self.publisher(INVALIDATION_CHANNEL, payload)
         self._decide("published", key, INVALIDATION_CHANNEL, {"payload": payload})
@@ -769,26 +914,26 @@ class MiddlewareTenantResolver(_ResolverBase):
     def stats(self) -> TenantCacheStats:
         base, negative = self.positive.stats(), self.negative.stats()
         return TenantCacheStats(
-            hits=self.hits, misses=self.misses, evictions=base.evictions,
-            negative_hits=self.negative_hits, negative_misses=self.negative_misses,
+            hits=self._hits, misses=self._misses, evictions=base.evictions,
+            negative_hits=self._negative_hits, negative_misses=self._negative_misses,
             negative_evictions=negative.evictions, entries=base.entries,
-            negative_entries=negative.entries, negative_inserts=self.negative_inserts,
-            coalesced_requests=self.coalesced_requests)
+            negative_entries=negative.entries, negative_inserts=self._negative_inserts,
+            coalesced_requests=self._coalesced_requests)
 
 
-TenantResolver = Union[MokaTenantResolver, MiddlewareTenantResolver]
+TenantResolver: TypeAlias = "MokaTenantResolver | MiddlewareTenantResolver"
 
 
 def build_tenant_resolver(config: TenantResolverConfig | None = None, *, clock: Clock,
                           positive: CacheBackend | None = None, negative: CacheBackend | None = None,
                           publisher: Callable[[str, str], None] | None = None,
                           observer: Observer | None = None, name: str = COMPONENT) -> TenantResolver:
-    """The resolver for ``config.behaviour``. `positive`, `negative` and `publisher` are for
+    """The resolver for ``config.variant``. `positive`, `negative` and `publisher` are for
     ``v1`` / ``hardened`` (V2 has one built-in moka cache and publishes nothing)."""
-    config = config or TenantResolverConfig()
-    if config.behaviour == "v2":
+    config = _check_config(config, "build_tenant_resolver", TenantResolverConfig())
+    if config.variant == "v2":
         if positive is not None or negative is not None or publisher is not None:
-            raise ValueError("behaviour 'v2' has its own moka cache and publishes nothing: "
+            raise ValueError("variant 'v2' has its own moka cache and publishes nothing: "
                              "positive / negative / publisher apply to 'v1' and 'hardened' only")
         return MokaTenantResolver(config, clock=clock, observer=observer, name=name)
     return MiddlewareTenantResolver(config, clock=clock, positive=positive, negative=negative,

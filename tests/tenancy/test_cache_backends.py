@@ -76,7 +76,7 @@ def test_lru_eviction_keeps_the_recently_used(clock: ManualClock) -> None:
     c.get("a")
     c.insert("c", 3)
     assert c.keys() == ["a", "c"]
-    assert c.evictions == 1
+    assert c.stats().evictions == 1
 
 
 def test_expired_entries_go_before_live_ones_are_evicted(clock: ManualClock) -> None:
@@ -88,7 +88,7 @@ def test_expired_entries_go_before_live_ones_are_evicted(clock: ManualClock) -> 
     clock.advance(5)
     c.insert("third", 3)
     assert sorted(c.keys()) == ["new", "third"]
-    assert (c.evictions, c.expirations) == (0, 1)
+    assert (c.stats().evictions, c.stats().expirations) == (0, 1)
 
 
 @given(st.lists(st.tuples(st.sampled_from(["get", "insert", "invalidate", "advance"]),
@@ -132,8 +132,9 @@ def test_transitions_are_reported_with_their_table_edges(clock: ManualClock, rec
     clock.advance(4.9)
     c.get("t")
     clock.advance(0.2)
-    len(c)
-    seen = {(r.from_state, r.to_state, r.trigger) for r in recorder.transitions("cache")}
+    c.get("t")  # an operation purges; a reader (len, keys, peek) would not
+    seen = {(r.from_state, r.to_state, r.trigger) for r in recorder.transitions("cache_entry")}
+    assert {r.instance for r in recorder.transitions("cache_entry")} == {"c[a]", "c[b]", "c[t]"}
     assert seen == {(e.source, e.target, e.trigger) for e in ENTRY_TRANSITIONS}
 
 
@@ -194,7 +195,7 @@ def test_in_memory_capacity_is_bounded(clock: ManualClock) -> None:
     for i in range(10):
         b.set(f"k{i}", b"x")
         assert b.stats().entries <= 3
-    assert b.cache.evictions == 7
+    assert b.cache.stats().evictions == 7
 
 
 def test_cache_error_display() -> None:

@@ -364,7 +364,7 @@ def test_v1_negative_cache_is_checked_before_the_positive_cache(r: MiddlewareTen
     with pytest.raises(TenantNotFoundError) as info:
         r.lookup(ACME)
     assert http_status(info.value) == 404
-    assert (r.negative_hits, r.hits, r.misses) == (1, 0, 0)
+    assert (r.stats().negative_hits, r.stats().hits, r.stats().misses) == (1, 0, 0)
 
 
 def test_v1_any_negative_value_is_a_hit(r: MiddlewareTenantResolver) -> None:
@@ -375,7 +375,7 @@ def test_v1_any_negative_value_is_a_hit(r: MiddlewareTenantResolver) -> None:
 
 def test_v1_miss_counts_a_negative_miss_and_a_miss(r: MiddlewareTenantResolver) -> None:
     assert isinstance(r.lookup(ACME), LoadTicket)
-    assert (r.negative_misses, r.misses, r.hits) == (1, 1, 0)
+    assert (r.stats().negative_misses, r.stats().misses, r.stats().hits) == (1, 1, 0)
 
 
 def test_v1_not_found_writes_an_empty_negative_entry(r: MiddlewareTenantResolver, store: TenantStore) -> None:
@@ -383,7 +383,7 @@ def test_v1_not_found_writes_an_empty_negative_entry(r: MiddlewareTenantResolver
     assert status == 404 and str(error) == "Tenant not found"
     assert r.negative.get("tenant_negative:v1:slug:nobody") == b""
     assert r.positive.get("tenant:v1:slug:nobody") is None
-    assert r.negative_inserts == 1
+    assert r.stats().negative_inserts == 1
 
 
 def test_v1_positive_entry_expires_exactly_at_300_s(r: MiddlewareTenantResolver, store: TenantStore,
@@ -420,7 +420,7 @@ def test_v1_database_error_is_500_and_nothing_is_cached(r: MiddlewareTenantResol
     status, error = r.resolve_request({"X-Tenant-ID": "acme"}, broken)
     assert (status, str(error)) == (500, "Database error: db down")
     assert r.stats().entries == r.stats().negative_entries == 0
-    assert r.negative_inserts == 0
+    assert r.stats().negative_inserts == 0
 
 
 def test_v1_negative_lookup_error_is_500_before_the_database(clock: ManualClock) -> None:
@@ -434,7 +434,7 @@ def test_v1_positive_lookup_error_is_500(clock: ManualClock) -> None:
     r = MiddlewareTenantResolver(clock=clock, positive=FailingBackend(clock, 300, fail={"get"}))
     status, error = r.resolve_request({"X-Tenant-ID": "acme"}, lambda key: None)
     assert (status, str(error)) == (500, "Cache error: boom")
-    assert r.negative_misses == 1
+    assert r.stats().negative_misses == 1
 
 
 def test_v1_inactive_tenant_resolves_with_200(r: MiddlewareTenantResolver, store: TenantStore, acme) -> None:
@@ -455,7 +455,7 @@ def test_v1_cached_value_is_the_serde_json_of_the_context(r: MiddlewareTenantRes
 def test_v1_waiter_counts_a_coalesced_request(r: MiddlewareTenantResolver) -> None:
     r.lookup(ACME)
     assert isinstance(r.lookup(ACME), Wait)
-    assert r.coalesced_requests == 1
+    assert r.stats().coalesced_requests == 1
 
 
 def test_v1_waiter_after_not_found_ignores_the_fresh_negative_entry(r: MiddlewareTenantResolver) -> None:
@@ -464,7 +464,7 @@ def test_v1_waiter_after_not_found_ignores_the_fresh_negative_entry(r: Middlewar
         r.complete(ticket, None)
     assert r.negative.get(NOBODY.negative_key()) == b""
     assert isinstance(r.resume(wait), LoadTicket)  # re-checks only the positive cache
-    assert r.misses == 3 and r.negative_hits == 0
+    assert r.stats().misses == 3 and r.stats().negative_hits == 0
 
 
 def test_v1_waiter_after_a_database_error_becomes_the_loader(r: MiddlewareTenantResolver) -> None:

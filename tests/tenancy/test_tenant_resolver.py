@@ -27,13 +27,13 @@ from rustok_sim.model.tenancy.resolver import (
     build_tenant_resolver,
 )
 
-BEHAVIOURS = ["v1", "v2", "hardened"]
+VARIANTS = ["v1", "v2", "hardened"]
 ACME = TenantKey.slug("acme")
 
 
-def resolver(behaviour: str, clock, observer=None, **config):  # noqa: ANN001, ANN201
-    return build_tenant_resolver(TenantResolverConfig(behaviour=behaviour, **config), clock=clock,
-                                 observer=observer, name=behaviour)
+def resolver(variant: str, clock, observer=None, **config):  # noqa: ANN001, ANN201
+    return build_tenant_resolver(TenantResolverConfig(variant=variant, **config), clock=clock,
+                                 observer=observer, name=variant)
 
 
 def test_factory_builds_each_behaviour(clock: ManualClock) -> None:
@@ -44,12 +44,12 @@ def test_factory_builds_each_behaviour(clock: ManualClock) -> None:
 
 def test_config_defaults_and_field_errors() -> None:
     c = TenantResolverConfig()
-    assert (c.behaviour, c.max_capacity, c.time_to_live, c.time_to_idle, c.negative_ttl) == (
+    assert (c.variant, c.max_capacity, c.time_to_live, c.time_to_idle, c.negative_ttl) == (
         "v1", 1000, 300.0, 60.0, 60.0)
     with pytest.raises(ValueError, match="max_capacity"):
         TenantResolverConfig(max_capacity=0)
-    with pytest.raises(ValueError, match="behaviour"):
-        TenantResolverConfig(behaviour="v3")
+    with pytest.raises(ValueError, match="variant"):
+        TenantResolverConfig(variant="v3")
     with pytest.raises(ValueError, match="time_to_live"):
         TenantResolverConfig(time_to_live=float("inf"))
 
@@ -57,12 +57,12 @@ def test_config_defaults_and_field_errors() -> None:
 # -- coalescing -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("behaviour", BEHAVIOURS)
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_n_concurrent_lookups_of_a_missing_key_run_exactly_one_load_in_simpy(
-        behaviour: str, store: TenantStore, acme: TenantContext) -> None:
+        variant: str, store: TenantStore, acme: TenantContext) -> None:
     """50 simpy processes ask for the same tenant at t=0; the load takes 50 ms of virtual time."""
     env = simpy.Environment()
-    r = resolver(behaviour, lambda: env.now)
+    r = resolver(variant, lambda: env.now)
     done: dict[int, simpy.Event] = {}
     loads: list[float] = []
     results: list[tuple[float, TenantContext]] = []
@@ -91,9 +91,9 @@ def test_n_concurrent_lookups_of_a_missing_key_run_exactly_one_load_in_simpy(
     assert results == [(0.05, acme)] * 50
 
 
-@pytest.mark.parametrize("behaviour", BEHAVIOURS)
-def test_coalescing_with_the_fifo_driver(behaviour: str, clock: ManualClock, make_driver, acme) -> None:
-    r = resolver(behaviour, clock)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_coalescing_with_the_fifo_driver(variant: str, clock: ManualClock, make_driver, acme) -> None:
+    r = resolver(variant, clock)
     d = make_driver(r, load_time=0.02)
     assert d.run([ACME] * 20) == [acme] * 20
     assert d.loads == [ACME]
@@ -101,17 +101,17 @@ def test_coalescing_with_the_fifo_driver(behaviour: str, clock: ManualClock, mak
     assert d.loads == [ACME]
 
 
-@pytest.mark.parametrize("behaviour", BEHAVIOURS)
-def test_different_keys_load_independently(behaviour: str, clock: ManualClock) -> None:
-    r = resolver(behaviour, clock)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_different_keys_load_independently(variant: str, clock: ManualClock) -> None:
+    r = resolver(variant, clock)
     a, b = r.lookup(ACME), r.lookup(TenantKey.slug("globex"))
     assert isinstance(a, LoadTicket) and isinstance(b, LoadTicket)
     assert set(r.in_flight) == {ACME, TenantKey.slug("globex")}
 
 
-@pytest.mark.parametrize("behaviour", BEHAVIOURS)
-def test_protocol_misuse_is_a_precise_error(behaviour: str, clock: ManualClock, acme) -> None:
-    r = resolver(behaviour, clock)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_protocol_misuse_is_a_precise_error(variant: str, clock: ManualClock, acme) -> None:
+    r = resolver(variant, clock)
     ticket = r.lookup(ACME)
     wait = r.lookup(ACME)
     with pytest.raises(ResolverProtocolError, match="still in flight"):
@@ -124,7 +124,7 @@ def test_protocol_misuse_is_a_precise_error(behaviour: str, clock: ManualClock, 
     r.resume(wait)
     with pytest.raises(ResolverProtocolError, match="already resumed"):
         r.resume(wait)
-    other = resolver(behaviour, clock)
+    other = resolver(variant, clock)
     with pytest.raises(ResolverProtocolError, match="not issued"):
         other.complete(ticket, acme)
     with pytest.raises(TypeError, match="TenantKey"):
@@ -148,10 +148,10 @@ def test_v2_failed_load_is_seen_by_every_waiter_and_not_cached(clock: ManualCloc
     assert r.complete(retry, acme) == acme
 
 
-@pytest.mark.parametrize("behaviour", ["v1", "hardened"])
-def test_v1_failed_load_sends_waiters_back_to_load_one_at_a_time(behaviour: str, clock: ManualClock,
+@pytest.mark.parametrize("variant", ["v1", "hardened"])
+def test_v1_failed_load_sends_waiters_back_to_load_one_at_a_time(variant: str, clock: ManualClock,
                                                                  make_driver, acme) -> None:
-    r = resolver(behaviour, clock)
+    r = resolver(variant, clock)
     d = make_driver(r)
     d.fail_next = [TenantDatabaseError("connection reset")]
     results = d.run([ACME] * 4)
@@ -161,9 +161,9 @@ def test_v1_failed_load_sends_waiters_back_to_load_one_at_a_time(behaviour: str,
     assert r.stats().negative_inserts == 0 and r.stats().entries == 1
 
 
-@pytest.mark.parametrize("behaviour", BEHAVIOURS)
-def test_an_arbitrary_loader_exception_is_a_database_error(behaviour: str, clock: ManualClock) -> None:
-    r = resolver(behaviour, clock)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_an_arbitrary_loader_exception_is_a_database_error(variant: str, clock: ManualClock) -> None:
+    r = resolver(variant, clock)
     with pytest.raises((TenantDatabaseError, TenantLoadFailed), match="Database error: disk on fire"):
         r.complete(r.lookup(ACME), OSError("disk on fire"))
 
@@ -171,9 +171,9 @@ def test_an_arbitrary_loader_exception_is_a_database_error(behaviour: str, clock
 # -- expiry at the boundaries ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("behaviour", BEHAVIOURS)
-def test_positive_entry_expires_exactly_at_ttl(behaviour: str, clock: ManualClock, acme) -> None:
-    r = resolver(behaviour, clock)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_positive_entry_expires_exactly_at_ttl(variant: str, clock: ManualClock, acme) -> None:
+    r = resolver(variant, clock)
     r.complete(r.lookup(ACME), acme)
     for t in range(0, 300, 50):  # keep it from going idle
         clock.set(float(t) + 49.999)
@@ -195,17 +195,17 @@ def test_v2_entry_expires_exactly_at_tti(clock: ManualClock, acme) -> None:
     assert isinstance(r.lookup(ACME), LoadTicket)
 
 
-@pytest.mark.parametrize("behaviour", ["v1", "hardened"])
-def test_v1_has_no_tti(behaviour: str, clock: ManualClock, acme) -> None:
-    r = resolver(behaviour, clock)
+@pytest.mark.parametrize("variant", ["v1", "hardened"])
+def test_v1_has_no_tti(variant: str, clock: ManualClock, acme) -> None:
+    r = resolver(variant, clock)
     r.complete(r.lookup(ACME), acme)
     clock.set(299.0)
     assert isinstance(r.lookup(ACME), Hit)
 
 
-@pytest.mark.parametrize("behaviour", ["v1", "hardened"])
-def test_negative_entry_expires_exactly_at_60_s(behaviour: str, clock: ManualClock) -> None:
-    r = resolver(behaviour, clock)
+@pytest.mark.parametrize("variant", ["v1", "hardened"])
+def test_negative_entry_expires_exactly_at_60_s(variant: str, clock: ManualClock) -> None:
+    r = resolver(variant, clock)
     nobody = TenantKey.slug("nobody")
     with pytest.raises(TenantNotFoundError):
         r.complete(r.lookup(nobody), None)
@@ -219,11 +219,11 @@ def test_negative_entry_expires_exactly_at_60_s(behaviour: str, clock: ManualClo
 # -- invalidation during a load, in both orders ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("behaviour, stale_cached", [("v1", True), ("v2", True), ("hardened", False)])
-def test_invalidate_while_a_load_is_in_flight(behaviour: str, stale_cached: bool, clock: ManualClock,
+@pytest.mark.parametrize("variant, stale_cached", [("v1", True), ("v2", True), ("hardened", False)])
+def test_invalidate_while_a_load_is_in_flight(variant: str, stale_cached: bool, clock: ManualClock,
                                               recorder: TraceRecorder, store: TenantStore, acme) -> None:
     """The load read the row, then the tenant was renamed and invalidated, then the load ends."""
-    r = resolver(behaviour, clock, recorder)
+    r = resolver(variant, clock, recorder)
     ticket = r.lookup(ACME)
     stale = store.find(ACME)
     clock.advance(0.01)
@@ -242,10 +242,10 @@ def test_invalidate_while_a_load_is_in_flight(behaviour: str, stale_cached: bool
             "stale_discarded"]
 
 
-@pytest.mark.parametrize("behaviour", BEHAVIOURS)
-def test_invalidate_after_the_load_completed(behaviour: str, clock: ManualClock, store: TenantStore,
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_invalidate_after_the_load_completed(variant: str, clock: ManualClock, store: TenantStore,
                                              acme) -> None:
-    r = resolver(behaviour, clock)
+    r = resolver(variant, clock)
     r.complete(r.lookup(ACME), acme)
     fresh = store.update(acme.id, name="Acme Renamed")
     r.invalidate(ACME)
@@ -255,10 +255,10 @@ def test_invalidate_after_the_load_completed(behaviour: str, clock: ManualClock,
     assert isinstance(r.lookup(ACME), Hit)
 
 
-@pytest.mark.parametrize("behaviour", BEHAVIOURS)
-def test_invalidating_another_key_does_not_make_a_load_stale(behaviour: str, clock: ManualClock,
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_invalidating_another_key_does_not_make_a_load_stale(variant: str, clock: ManualClock,
                                                              acme) -> None:
-    r = resolver(behaviour, clock)
+    r = resolver(variant, clock)
     ticket = r.lookup(ACME)
     r.invalidate(TenantKey.slug("globex"))
     r.complete(ticket, acme)
@@ -268,10 +268,10 @@ def test_invalidating_another_key_does_not_make_a_load_stale(behaviour: str, clo
 # -- trace ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("behaviour", BEHAVIOURS)
-def test_load_slot_transitions_follow_the_table(behaviour: str, clock: ManualClock,
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_load_slot_transitions_follow_the_table(variant: str, clock: ManualClock,
                                                 recorder: TraceRecorder, acme) -> None:
-    r = resolver(behaviour, clock, recorder)
+    r = resolver(variant, clock, recorder)
     r.complete(r.lookup(ACME), acme)
     with pytest.raises((TenantNotFoundError, TenantLoadFailed)):
         r.complete(r.lookup(TenantKey.slug("nobody")), None)
@@ -280,7 +280,7 @@ def test_load_slot_transitions_follow_the_table(behaviour: str, clock: ManualClo
     seen = {(t.from_state, t.to_state, t.trigger) for t in recorder.transitions("tenant_resolver")}
     assert seen == {(e.source, e.target, e.trigger) for e in LOAD_TRANSITIONS}
     assert {t.instance for t in recorder.transitions("tenant_resolver")} == {
-        f"{behaviour}[slug:acme]", f"{behaviour}[slug:nobody]", f"{behaviour}[slug:other]"}
+        f"{variant}[slug:acme]", f"{variant}[slug:nobody]", f"{variant}[slug:other]"}
 
 
 # -- a property over random interleavings --------------------------------------------------------------------
@@ -289,15 +289,15 @@ _KEYS = [TenantKey.slug("acme"), TenantKey.slug("globex"), TenantKey.slug("nobod
          TenantKey.uuid(uuid.UUID(int=7))]
 
 
-@given(behaviour=st.sampled_from(BEHAVIOURS),
+@given(variant=st.sampled_from(VARIANTS),
        steps=st.lists(st.tuples(st.sampled_from(["lookup", "finish", "resume", "advance", "invalidate"]),
                                 st.integers(0, len(_KEYS) - 1), st.floats(0, 90)), max_size=60))
-def test_random_interleavings_keep_one_load_per_key_and_answer_correctly(behaviour: str, steps: list) -> None:
+def test_random_interleavings_keep_one_load_per_key_and_answer_correctly(variant: str, steps: list) -> None:
     clock = ManualClock()
     store = TenantStore()
     store.create("Acme", "acme")
     store.create("Globex", "globex")
-    r = resolver(behaviour, clock, max_capacity=2)
+    r = resolver(variant, clock, max_capacity=2)
     tickets: list[LoadTicket] = []
     waits: list[Wait] = []
     loading: set[TenantKey] = set()

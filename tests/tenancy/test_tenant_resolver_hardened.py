@@ -16,7 +16,7 @@ from rustok_sim.model.tenancy.resolver import Hit, LoadTicket, MiddlewareTenantR
 
 ACME = TenantKey.slug("acme")
 NOBODY = TenantKey.slug("nobody")
-HARDENED = TenantResolverConfig(behaviour="hardened")
+HARDENED = TenantResolverConfig(variant="hardened")
 
 
 def hardened(clock: ManualClock, observer=None, faults: RedisFaults | None = None,  # noqa: ANN001

@@ -98,14 +98,14 @@ def test_inactive_tenant_still_resolves(r: MiddlewareTenantResolver, store: Tena
     assert r.resolve(ACME, store.find).is_active is False
 
 
-def test_corrupt_positive_entry_is_dropped_and_reloaded(r: MiddlewareTenantResolver, store: TenantStore,
+def test_corrupt_positive_entry_is_dropped_and_reloaded(clock: ManualClock, store: TenantStore,
                                                         recorder: TraceRecorder, acme) -> None:
-    r.observer = recorder
+    r = MiddlewareTenantResolver(clock=clock, observer=recorder)
     r.positive.set(ACME.positive_key(), b"{not json")
     outcome = r.lookup(ACME)
     assert isinstance(outcome, LoadTicket)
     assert r.positive.get(ACME.positive_key()) is None
-    assert r.hits == 1  # Rust counts the hit before deserialising
+    assert r.stats().hits == 1  # Rust counts the hit before deserialising
     assert [d.decision for d in recorder.of_kind("decision")] == ["corrupt_entry"]
     assert r.complete(outcome, acme) == acme
 
@@ -177,7 +177,7 @@ def test_negative_write_error_is_a_500(clock: ManualClock) -> None:
     faults.refuse()
     with pytest.raises(CacheError):
         r.complete(ticket, None)
-    assert r.negative_inserts == 0 and not r.in_flight
+    assert r.stats().negative_inserts == 0 and not r.in_flight
 
 
 def test_redis_backends_use_the_rust_key_layout(clock: ManualClock, store: TenantStore, acme) -> None:

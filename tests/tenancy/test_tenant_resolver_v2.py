@@ -30,7 +30,7 @@ def r(clock: ManualClock) -> MokaTenantResolver:
 def test_default_config_is_sane() -> None:
     """Rust `default_config_is_sane`: capacity >= 1000 and TTL >= TTI."""
     config = MokaTenantResolver(clock=ManualClock()).config
-    assert config.behaviour == "v2"
+    assert config.variant == "v2"
     assert config.max_capacity >= 1000
     assert config.time_to_idle is not None and config.time_to_live >= config.time_to_idle
 
@@ -97,7 +97,7 @@ def test_invalidate_all_and_publishes_nothing(r: MokaTenantResolver, store: Tena
 
 
 def test_capacity_is_an_entry_count_with_lru_eviction(clock: ManualClock) -> None:
-    r = MokaTenantResolver(TenantResolverConfig(behaviour="v2", max_capacity=1000), clock=clock)
+    r = MokaTenantResolver(TenantResolverConfig(variant="v2", max_capacity=1000), clock=clock)
     tenants = [TenantContext(uuid.UUID(int=i + 1), f"T{i}", f"t{i}") for i in range(1005)]
     for t in tenants:
         r.complete(r.lookup(TenantKey.uuid(t.id)), t)
@@ -130,5 +130,5 @@ def test_v2_host_key_is_raw(r: MokaTenantResolver, store: TenantStore) -> None:
 
 def test_factory_refuses_v1_options_for_v2(clock: ManualClock) -> None:
     with pytest.raises(ValueError, match="positive / negative / publisher"):
-        build_tenant_resolver(TenantResolverConfig(behaviour="v2"), clock=clock,
+        build_tenant_resolver(TenantResolverConfig(variant="v2"), clock=clock,
                               publisher=lambda channel, payload: None)
