@@ -22,10 +22,14 @@ Slot accounting (the point of this module). One slot per event is released:
   (the rest are skipped);
 - concurrent: when the last of the event's handler tasks finishes, success or error.
 
-A **crash** (panic) is where revisions differ:
+Which semantics: one field, ``config.variant``: ``"2026-02-14"`` (the default and the faithful
+profile), ``"2026-02-13"`` (1df8c5b3e) or ``"hardened"`` (02-14 plus: a crash releases the slot
+on every path). `PROFILE_VARIANTS` maps the two profiles to these.
+
+A **crash** (panic) is where variants differ:
 
 - concurrent mode: the permit is always returned (dropped on unwind). From 02-14
-  (``revision="2026-02-14"``, the default) a drop guard counts the crashed task as finished, so the
+  (``variant="2026-02-14"``, the default) a drop guard counts the crashed task as finished, so the
   slot is still released exactly once. At 1df8c5b3e (``"2026-02-13"``) the counter is a plain
   increment after the handler returns, so a crash means the count never reaches the total and the
   event's slot **leaks** (an ``anomaly``).
@@ -33,11 +37,32 @@ A **crash** (panic) is where revisions differ:
   per-event task and its drop guard; issue 3 asks for exactly-once release on every path). At
   02-13 the dispatch runs inline in the receive loop with no guard: the panic unwinds before the
   release, the slot leaks (an ``anomaly``) and the whole dispatcher dies with it.
-  ``variant="hardened"`` releases the slot on every crash path in both revisions.
+  ``variant="hardened"`` releases the slot on every crash path (02-14 receive semantics).
 
-Other revision difference: at 02-13 each event is dispatched inline in the receive loop, so the
+Other variant difference: at 02-13 each event is dispatched inline in the receive loop, so the
 next event is not received until the current one is done (fail-fast) or until all its handlers
 have permits (concurrent); from 02-14 each event gets its own task and all events are taken at once.
+
+Tables decide. Three `TransitionTable`s, each fired through `Machine.fire` for every change,
+observed or not: `TRANSITIONS` (component ``event_dispatcher``: the lifecycle), `DISPATCH`
+(``event_dispatch``: one event's backpressure slot, held until released or leaked) and `WORK`
+(``handler_work``: one handler's invocation across its retries: ready, running with the driver,
+waiting out a retry delay, then succeeded / failed / crashed; in concurrent mode the semaphore
+permit is held exactly while the work is in ready, running or retry_wait).
+
+State outside the tables, and why: the semaphore's free-permit count and its FIFO of events
+waiting for a permit (a counter and a queue position, not a state of one machine); each event's
+count of finished handler tasks and index of the next handler to start (counters that decide
+*when* `all_handlers_done` fires); the ready queue and the retry heap (scheduling order, keyed by
+due time); whether the 02-13 inline receive loop is blocked on an event (a reference to that
+event, set and cleared by the dispatch steps); the stats counters. None of these is a state a
+trace reader would join to a table.
+
+Driver protocol: `on_work_available(callback)` registers a hook called (no arguments) whenever
+work becomes ready that was not before, so a simpy driver can wait on an event instead of
+polling; `pump()` receives what the bus holds and promotes due retries; `next_work()` pumps and
+hands out one item; `is_idle()` and the other readers have no side effects. Driver loops (the
+old ``run_until_idle``) live in tests (`tests/events/drivers.py`) and scenarios.
 
 Known defects kept (spec §3.3 analysis), reported as anomalies when an observer is given:
 events lost to ``Lagged`` never release their slots; two dispatchers on one bus release twice per
@@ -49,10 +74,13 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
-from rustok_sim.model.core.clock import Clock, ManualClock
+
+from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
 from rustok_sim.model.events.bus import ChannelClosed, EventBus, Lagged, Receiver, RustokError
@@ -61,13 +89,25 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope
 
 COMPONENT = "event_dispatcher"
+DISPATCH_COMPONENT = "event_dispatch"
+WORK_COMPONENT = "handler_work"
 
-Revision = Literal["2026-02-13", "2026-02-14"]
+Variant = Literal["2026-02-14", "2026-02-13", "hardened"]
+PROFILE_VARIANTS: dict[str, Variant] = {"faithful": "2026-02-14", "hardened": "hardened"}
+"""The variant each profile runs: faithful is the Rust code as of 02-14 (the default)."""
 
 
 # --------------------------------------------------------------------------------------------
-# Lifecycle as data
+# The machines, as data
 # --------------------------------------------------------------------------------------------
+
+
+class DispatcherState(str, Enum):
+    CREATED = "created"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    CLOSED = "closed"
+    CRASHED = "crashed"
 
 
 TRANSITIONS = TransitionTable(COMPONENT, (
@@ -76,9 +116,46 @@ TRANSITIONS = TransitionTable(COMPONENT, (
     Edge("running", "closed", "channel_closed", "the bus closed and the receiver drained"),
     Edge("running", "crashed", "inline_panic", "02-13 fail-fast: a panic kills the inline receive loop",
          frozenset({"2026-02-13"})),
-))
-"""The dispatcher's lifecycle (variants here are revisions). Work already handed out completes
-in every state."""
+), states=DispatcherState)
+"""The dispatcher's lifecycle. Work already handed out completes in every state."""
+
+
+class SlotState(str, Enum):
+    HELD = "held"
+    RELEASED = "released"
+    LEAKED = "leaked"
+
+
+DISPATCH = TransitionTable(DISPATCH_COMPONENT, (
+    Edge("held", "released", "no_matching_handler", "no registered handler handles the event"),
+    Edge("held", "released", "all_handlers_done", "every matching handler finished (ok or error)"),
+    Edge("held", "released", "fail_fast_stopped", "fail-fast: a handler failed after its retries; the rest are skipped"),
+    Edge("held", "released", "crash_guarded", "a crash, counted as finished by the 02-14 drop guard or hardened",
+         frozenset({"2026-02-14", "hardened"})),
+    Edge("held", "leaked", "crash_unguarded", "02-13: a crash skips the release (no drop guard)",
+         frozenset({"2026-02-13"})),
+), states=SlotState)
+"""One event's backpressure slot: taken by the bus on publish, given back exactly once here."""
+
+
+class WorkState(str, Enum):
+    READY = "ready"
+    RUNNING = "running"
+    RETRY_WAIT = "retry_wait"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CRASHED = "crashed"
+
+
+WORK = TransitionTable(WORK_COMPONENT, (
+    Edge("ready", "running", "handed_out", "next_work() gave it to the driver"),
+    Edge("running", "succeeded", "handler_ok", "the handler returned Ok"),
+    Edge("running", "retry_wait", "handler_err_attempts_left", "Err with attempts left: sleep retry_delay_ms"),
+    Edge("retry_wait", "ready", "retry_due", "the fixed retry delay has passed"),
+    Edge("running", "failed", "handler_err_exhausted", "Err on the last attempt: on_error, then Err"),
+    Edge("running", "crashed", "handler_panicked", "a panic: never retried, no on_error"),
+), states=WorkState)
+"""One handler invocation with its retries (a Rust `handle_with_retry` call)."""
 
 
 class DispatcherStateError(RuntimeError):
@@ -96,7 +173,7 @@ class WorkError(RuntimeError):
 
 
 class DispatcherConfig(BaseModel):
-    """Spec §3.3 `DispatcherConfig` defaults, plus which Rust revision and variant to model."""
+    """Spec §3.3 `DispatcherConfig` defaults, plus which semantics to model (`variant`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -105,9 +182,9 @@ class DispatcherConfig(BaseModel):
     retry_count: int = Field(0, ge=0, description="extra attempts after the first one")
     retry_delay_ms: int = Field(100, ge=0, description="fixed delay between attempts, milliseconds")
     max_queue_depth: int = Field(10_000, ge=0, description="never read by the Rust code")
-    revision: Revision = Field("2026-02-14", description="2026-02-13 (1df8c5b3e) or 2026-02-14 semantics")
-    variant: Literal["faithful", "hardened"] = Field(
-        "faithful", description="hardened: a crash releases the slot on every path")
+    variant: Variant = Field(
+        "2026-02-14", description="2026-02-14 (faithful), 2026-02-13 (1df8c5b3e) or hardened "
+                                  "(02-14, and a crash releases the slot on every path)")
 
     @property
     def permits(self) -> int:
@@ -231,17 +308,17 @@ def outcome_of(handler: EventHandler, envelope: EventEnvelope) -> Outcome:
 
 
 class _Dispatch:
-    """One event's dispatch: the matching handlers and how far it got."""
+    """One event's dispatch: the matching handlers, how far it got and its slot (`DISPATCH`)."""
 
-    __slots__ = ("envelope", "handlers", "next_index", "completed", "released", "dead")
+    __slots__ = ("envelope", "handlers", "next_index", "completed", "slot", "instance")
 
-    def __init__(self, envelope: EventEnvelope, handlers: list[EventHandler]) -> None:
+    def __init__(self, envelope: EventEnvelope, handlers: list[EventHandler], instance: str) -> None:
         self.envelope = envelope
         self.handlers = handlers
         self.next_index = 0  # next handler to start (fail-fast) or to get a permit (concurrent)
         self.completed = 0  # concurrent: handler tasks counted as finished
-        self.released = False
-        self.dead = False  # a crash ended it without a release (leak)
+        self.slot = SlotState.HELD
+        self.instance = instance
 
     @property
     def fully_started(self) -> bool:
@@ -251,44 +328,48 @@ class _Dispatch:
 class HandlerWork:
     """One handler invocation for a driver to execute: call ``handler.handle(envelope)``, then
     `EventDispatcher.complete(work, outcome)`. `attempt` counts from 1; `not_before` is the
-    earliest time (clock seconds) the driver may run it (a retry's fixed delay)."""
+    earliest time (clock seconds) the driver may run it (a retry's fixed delay). `state` is its
+    `WORK` state; a retry is the same item coming back with the next attempt."""
 
-    __slots__ = ("handler", "envelope", "attempt", "not_before", "seq", "_dispatch", "_outstanding")
+    __slots__ = ("handler", "envelope", "attempt", "not_before", "seq", "state", "instance", "_dispatch")
 
-    def __init__(self, handler: EventHandler, dispatch: _Dispatch, attempt: int, not_before: float,
-                 seq: int) -> None:
+    def __init__(self, handler: EventHandler, dispatch: _Dispatch, not_before: float, seq: int) -> None:
         self.handler = handler
         self.envelope = dispatch.envelope
-        self.attempt = attempt
+        self.attempt = 1
         self.not_before = not_before
         self.seq = seq
+        self.state = WorkState.READY
+        self.instance = f"{dispatch.instance}/{handler.name}"
         self._dispatch = dispatch
-        self._outstanding = False
 
     def __lt__(self, other: HandlerWork) -> bool:  # heap order: due time, then creation order
         return (self.not_before, self.seq) < (other.not_before, other.seq)
 
     def __repr__(self) -> str:
         return (f"HandlerWork({self.handler.name!r}, event={self.envelope.id}, attempt={self.attempt}, "
-                f"not_before={self.not_before})")
+                f"state={self.state.value}, not_before={self.not_before})")
 
 
+@dataclass(frozen=True, slots=True)
 class DispatcherStats:
-    """Counters of what the dispatcher did (no Rust equivalent; for scenarios and checks)."""
+    """What the dispatcher did, as of one `stats()` call (no Rust equivalent; for scenarios and
+    checks). `slots_released + slots_leaked` is the number of events whose dispatch ended."""
 
-    __slots__ = ("events_received", "events_missed", "events_without_handlers", "invocations",
-                 "successes", "failures", "retries", "crashes", "skipped_handlers",
-                 "slots_released", "slots_leaked")
-
-    def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0)
+    events_received: int = 0
+    events_missed: int = 0
+    events_without_handlers: int = 0
+    invocations: int = 0
+    successes: int = 0
+    failures: int = 0
+    retries: int = 0
+    crashes: int = 0
+    skipped_handlers: int = 0
+    slots_released: int = 0
+    slots_leaked: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __repr__(self) -> str:
-        return f"DispatcherStats({self.as_dict()!r})"
+        return asdict(self)
 
 
 # --------------------------------------------------------------------------------------------
@@ -299,54 +380,78 @@ class DispatcherStats:
 class EventDispatcher:
     """Sans-IO EventDispatcher over one `EventBus` subscription.
 
-    Use: `register(...)` handlers, `start()`, then repeatedly `next_work()` → run → `complete()`.
-    `next_deadline()` is the time the next delayed retry becomes due (``None`` if none);
-    `is_idle()` says nothing is ready, delayed, waiting or outstanding. `run_until_idle()` is a
-    tiny synchronous driver that runs handlers inline and jumps a `ManualClock` over retry delays.
+    Use: `register(...)` handlers, `start()`, then repeatedly `next_work()` -> run -> `complete()`.
+    `on_work_available(callback)` tells a driver when to look again; `next_deadline()` is the
+    time the next delayed retry becomes due (``None`` if none); `is_idle()` says nothing is
+    ready, delayed, waiting, outstanding or unread on the bus. `clock` is required.
 
-    Observer records (component ``event_dispatcher``): ``transition`` for the lifecycle,
-    ``event`` received / handled / failed / crashed, ``decision`` no_handlers / retry / fail_fast_stop
-    / permit_wait / lagged, ``sample`` permits_in_use, ``anomaly`` slot_leaked /
-    slot_over_release / lagged_slots_leaked.
+    Observer records: ``transition`` from the three tables (component ``event_dispatcher``,
+    ``event_dispatch``, ``handler_work``), ``event`` dispatching / handled / failed / crashed,
+    ``decision`` no_handlers / retry / fail_fast_stop / permit_wait / lagged, ``sample``
+    permits_in_use, ``anomaly`` slot_leaked / slot_over_release / lagged_slots_leaked.
     """
 
-    __slots__ = ("bus", "config", "clock", "observer", "name", "stats", "handlers", "state",
+    __slots__ = ("bus", "config", "clock", "name", "handlers", "_state", "_machine", "_slot_machine",
+                 "_work_machine", "_tracer", "_events", "_decisions", "_samples", "_anomalies",
                  "_receiver", "_ready", "_delayed", "_permits_free", "_permit_waiters",
                  "_outstanding", "_blocking", "_seq", "_delay_s", "_max_attempts", "_fail_fast",
-                 "_inline", "_guarded_crash", "_hardened")
+                 "_inline", "_guarded_crash", "_on_work", "_counts")
 
     def __init__(self, bus: EventBus, config: DispatcherConfig | None = None, *,
-                 clock: Clock | None = None, observer: Observer | None = None,
+                 clock: Clock, observer: Observer | None = None,
                  name: str = COMPONENT) -> None:
+        if not isinstance(bus, EventBus):
+            raise TypeError(f"EventDispatcher needs an EventBus as its first argument, got {type(bus).__name__}")
+        if config is not None and not isinstance(config, DispatcherConfig):
+            raise TypeError(f"EventDispatcher config must be a DispatcherConfig (e.g. DispatcherConfig("
+                            f"fail_fast=True)), got {type(config).__name__}")
         self.bus = bus
         self.config = config if config is not None else DispatcherConfig()
-        self.clock: Clock = clock if clock is not None else ManualClock()
-        self.observer = observer
+        self.clock = require_clock(clock, "EventDispatcher")
         self.name = name
-        self.stats = DispatcherStats()
         self.handlers: list[EventHandler] = []
-        self.state = "created"
+        cfg = self.config
+        self._machine = TRANSITIONS.bind(cfg.variant)
+        self._slot_machine = DISPATCH.bind(cfg.variant)
+        self._work_machine = WORK.bind(cfg.variant)
+        self._state = DispatcherState.CREATED
+        # Ask the observer once per kind; hold None for the kinds nobody keeps.
+        wants = observer.wants if observer is not None else (lambda kind: False)
+        self._tracer = observer if wants("transition") else None
+        self._events = observer if wants("event") else None
+        self._decisions = observer if wants("decision") else None
+        self._samples = observer if wants("sample") else None
+        self._anomalies = observer if wants("anomaly") else None
         self._receiver: Receiver | None = None
         self._ready: deque[HandlerWork] = deque()
         self._delayed: list[HandlerWork] = []  # heap by (not_before, seq)
-        self._permits_free = self.config.permits
+        self._permits_free = cfg.permits
         self._permit_waiters: deque[_Dispatch] = deque()
         self._outstanding = 0
         self._blocking: _Dispatch | None = None  # 02-13 inline dispatch holding the receive loop
         self._seq = 0
-        cfg = self.config
         self._delay_s = cfg.retry_delay_ms / 1000.0
         self._max_attempts = cfg.max_attempts
         self._fail_fast = cfg.fail_fast
-        self._inline = cfg.revision == "2026-02-13"
-        self._hardened = cfg.variant == "hardened"
+        self._inline = cfg.variant == "2026-02-13"
         # A crash still counts as finished (and releases): drop guard (02-14) or hardened.
-        self._guarded_crash = self._hardened or not self._inline
+        self._guarded_crash = not self._inline
+        self._on_work: list[Callable[[], None]] = []
+        self._counts = dict.fromkeys(DispatcherStats.__dataclass_fields__, 0)
 
     # -- registration and lifecycle ------------------------------------------------------
 
+    @property
+    def state(self) -> str:
+        """The lifecycle state: created, running, stopped, closed or crashed."""
+        return self._state.value
+
     def register(self, handler: EventHandler) -> EventDispatcher:
         """Append a handler (registration order is the fail-fast order)."""
+        for attribute in ("name", "handles", "handle", "on_error"):
+            if not hasattr(handler, attribute):
+                raise TypeError(f"EventDispatcher.register: a handler needs name, handles, handle and "
+                                f"on_error (see EventHandler); {type(handler).__name__} has no {attribute!r}")
         self.handlers.append(handler)
         return self
 
@@ -357,18 +462,18 @@ class EventDispatcher:
 
     def start(self) -> EventDispatcher:
         """Subscribe to the bus (events sent before this are not seen) and start receiving."""
-        if self.state != "created":
+        if self._state is not DispatcherState.CREATED:
             raise DispatcherStateError(f"dispatcher {self.name!r} cannot start: it is {self.state}")
         self._receiver = self.bus.subscribe(f"{self.name}/rx")
         self.bus.register_slot_releaser(self.name)
-        self._move("start")
+        self._state = self._machine.fire(self._state, "start", self._tracer, self.name)
         return self
 
     def stop(self) -> None:
         """`RunningDispatcher::stop()`: stop receiving and drop the subscription. Work already
         handed out, delayed or waiting for a permit still completes and releases its slot (the
         02-14 per-event tasks outlive the aborted receive loop)."""
-        if self.state != "running":
+        if self._state is not DispatcherState.RUNNING:
             raise DispatcherStateError(f"dispatcher {self.name!r} cannot stop: it is {self.state}")
         self._end_receiving("stop")
 
@@ -376,18 +481,25 @@ class EventDispatcher:
         if self._receiver is not None:
             self._receiver.close()
         self.bus.unregister_slot_releaser(self.name)
-        self._move(trigger)
-
-    def _move(self, trigger: str) -> None:
-        source = self.state
-        target = TRANSITIONS.target_of(source, trigger)
-        if target is None:
-            raise DispatcherStateError(f"dispatcher {self.name!r}: no transition from {source} on {trigger}")
-        self.state = target
-        if self.observer is not None:
-            self.observer.transition(COMPONENT, self.name, source, target, trigger)
+        self._state = self._machine.fire(self._state, trigger, self._tracer, self.name)
 
     # -- the driver protocol -------------------------------------------------------------
+
+    def on_work_available(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback()` whenever work becomes ready while none was (an event received with
+        a matching handler, a retry promoted, a permit handed on). Events arrive through the bus,
+        so a driver also calls `pump()` (or `next_work()`) after it publishes; the callback then
+        says there is something to take. Returns a function that unregisters it."""
+        if not callable(callback):
+            raise TypeError(f"on_work_available needs a callable, got {type(callback).__name__}")
+        self._on_work.append(callback)
+        return lambda: self._on_work.remove(callback)
+
+    def pump(self) -> int:
+        """Receive what is waiting on the bus and promote due retries; returns how many items
+        are ready. `next_work()` does this itself."""
+        self._pump()
+        return len(self._ready)
 
     def next_work(self) -> HandlerWork | None:
         """Receive what is waiting on the bus, promote due retries, and hand out the next ready
@@ -396,55 +508,65 @@ class EventDispatcher:
         if not self._ready:
             return None
         work = self._ready.popleft()
-        work._outstanding = True
+        work.state = self._work_machine.fire(work.state, "handed_out", self._tracer, work.instance)
         self._outstanding += 1
-        self.stats.invocations += 1
+        self._counts["invocations"] += 1
         return work
 
     poll = next_work
 
     def complete(self, work: HandlerWork, outcome: Outcome) -> None:
         """Report how `work` ended. `outcome` is `OK`, `HandlerFailed(err)` or `HandlerCrashed(exc)`."""
-        if not work._outstanding:
+        if not isinstance(work, HandlerWork) or work.state is not WorkState.RUNNING:
             raise WorkError(f"{work!r} is not outstanding: completed twice or never handed out")
-        work._outstanding = False
-        self._outstanding -= 1
-        dispatch = work._dispatch
         env = work.envelope
-        obs = self.observer
+        events = self._events
+        counts = self._counts
+        fire = self._work_machine.fire
         if outcome is OK:
-            self.stats.successes += 1
-            if obs is not None:
-                obs.event(COMPONENT, self.name, "handled", str(env.id), env.event_type,
-                          str(env.tenant_id), {"handler": work.handler.name, "attempt": work.attempt})
+            work.state = fire(work.state, "handler_ok", self._tracer, work.instance)
+            self._outstanding -= 1
+            counts["successes"] += 1
+            if events is not None:
+                events.event(COMPONENT, self.name, "handled", str(env.id), env.event_type,
+                             str(env.tenant_id), {"handler": work.handler.name, "attempt": work.attempt})
             self._handler_finished(work, ok=True)
         elif isinstance(outcome, HandlerFailed):
             if work.attempt < self._max_attempts:
                 # Fixed delay, no backoff; the concurrent task keeps its permit while it sleeps.
-                self.stats.retries += 1
-                retry = self._new_work(work.handler, dispatch, work.attempt + 1,
-                                       self.clock() + self._delay_s)
-                heapq.heappush(self._delayed, retry)
-                if obs is not None:
-                    obs.decision(COMPONENT, self.name, "retry", "handler_error",
-                                 {"event_id": str(env.id), "handler": work.handler.name,
-                                  "attempt": work.attempt, "max_attempts": self._max_attempts,
-                                  "not_before": retry.not_before, "error": str(outcome.error)})
+                work.state = fire(work.state, "handler_err_attempts_left", self._tracer, work.instance,
+                                  {"attempt": work.attempt} if self._tracer is not None else None)
+                self._outstanding -= 1
+                counts["retries"] += 1
+                work.attempt += 1
+                work.not_before = self.clock() + self._delay_s
+                self._seq += 1
+                work.seq = self._seq
+                heapq.heappush(self._delayed, work)
+                if self._decisions is not None:
+                    self._decisions.decision(COMPONENT, self.name, "retry", "handler_error",
+                                             {"event_id": str(env.id), "handler": work.handler.name,
+                                              "attempt": work.attempt - 1, "max_attempts": self._max_attempts,
+                                              "not_before": work.not_before, "error": str(outcome.error)})
                 return
-            self.stats.failures += 1
-            if obs is not None:
-                obs.event(COMPONENT, self.name, "failed", str(env.id), env.event_type,
-                          str(env.tenant_id), {"handler": work.handler.name, "attempt": work.attempt,
-                                               "error": str(outcome.error)})
+            work.state = fire(work.state, "handler_err_exhausted", self._tracer, work.instance)
+            self._outstanding -= 1
+            counts["failures"] += 1
+            if events is not None:
+                events.event(COMPONENT, self.name, "failed", str(env.id), env.event_type,
+                             str(env.tenant_id), {"handler": work.handler.name, "attempt": work.attempt,
+                                                  "error": str(outcome.error)})
             work.handler.on_error(env, outcome.error if isinstance(outcome.error, BaseException)
                                   else RustokError(str(outcome.error)))
             self._handler_finished(work, ok=False)
         elif isinstance(outcome, HandlerCrashed):
-            self.stats.crashes += 1
-            if obs is not None:
-                obs.event(COMPONENT, self.name, "crashed", str(env.id), env.event_type,
-                          str(env.tenant_id), {"handler": work.handler.name, "attempt": work.attempt,
-                                               "error": str(outcome.exc)})
+            work.state = fire(work.state, "handler_panicked", self._tracer, work.instance)
+            self._outstanding -= 1
+            counts["crashes"] += 1
+            if events is not None:
+                events.event(COMPONENT, self.name, "crashed", str(env.id), env.event_type,
+                             str(env.tenant_id), {"handler": work.handler.name, "attempt": work.attempt,
+                                                  "error": str(outcome.exc)})
             self._handler_crashed(work)
         else:
             raise TypeError(f"outcome must be OK, HandlerFailed or HandlerCrashed, got {outcome!r}")
@@ -455,9 +577,16 @@ class EventDispatcher:
 
     def is_idle(self) -> bool:
         """Nothing ready, delayed, waiting for a permit or outstanding, and nothing unread on
-        the bus (as far as this dispatcher still receives)."""
-        self._pump()
-        return not (self._ready or self._delayed or self._permit_waiters or self._outstanding)
+        the bus (as far as this dispatcher still receives). Reads only: receives nothing."""
+        if self._ready or self._delayed or self._permit_waiters or self._outstanding:
+            return False
+        receiver = self._receiver
+        receiving = self._state is DispatcherState.RUNNING and receiver is not None and self._blocking is None
+        return not (receiving and receiver is not None and receiver.pending() > 0)
+
+    def stats(self) -> DispatcherStats:
+        """A snapshot of the counters."""
+        return DispatcherStats(**self._counts)
 
     @property
     def outstanding(self) -> int:
@@ -467,41 +596,28 @@ class EventDispatcher:
     def permits_in_use(self) -> int:
         return self.config.permits - self._permits_free
 
-    def run_until_idle(self, *, max_steps: int = 1_000_000) -> int:
-        """Tiny synchronous driver: run handlers inline (zero time each), jump the clock to each
-        retry deadline (the clock must be a `ManualClock` if retries are delayed) and stop when
-        idle. Returns the number of handler invocations executed."""
-        executed = 0
-        while executed < max_steps:
-            work = self.next_work()
-            if work is not None:
-                self.complete(work, outcome_of(work.handler, work.envelope))
-                executed += 1
-                continue
-            deadline = self.next_deadline()
-            if deadline is None:
-                return executed
-            set_time = getattr(self.clock, "set", None)
-            if set_time is None:
-                raise DispatcherStateError(
-                    f"a retry is due at t={deadline} but the clock {self.clock!r} cannot be moved; "
-                    f"drive this dispatcher with a ManualClock or your own driver")
-            set_time(max(deadline, self.clock()))
-        raise DispatcherStateError(f"run_until_idle did not settle within {max_steps} invocations")
-
     # -- internals -----------------------------------------------------------------------
 
-    def _new_work(self, handler: EventHandler, dispatch: _Dispatch, attempt: int,
-                  not_before: float) -> HandlerWork:
+    def _make_ready(self, work: HandlerWork) -> None:
+        was_empty = not self._ready
+        self._ready.append(work)
+        if was_empty and self._on_work:
+            for callback in tuple(self._on_work):
+                callback()
+
+    def _new_work(self, handler: EventHandler, dispatch: _Dispatch) -> HandlerWork:
         self._seq += 1
-        return HandlerWork(handler, dispatch, attempt, not_before, self._seq)
+        return HandlerWork(handler, dispatch, self.clock(), self._seq)
 
     def _pump(self) -> None:
-        if self._delayed:
+        delayed = self._delayed
+        if delayed:
             now = self.clock()
-            while self._delayed and self._delayed[0].not_before <= now:
-                self._ready.append(heapq.heappop(self._delayed))
-        if self.state != "running":
+            while delayed and delayed[0].not_before <= now:
+                work = heapq.heappop(delayed)
+                work.state = self._work_machine.fire(work.state, "retry_due", self._tracer, work.instance)
+                self._make_ready(work)
+        if self._state is not DispatcherState.RUNNING:
             return
         receiver = self._receiver
         assert receiver is not None
@@ -517,34 +633,36 @@ class EventDispatcher:
                 self._on_lagged(item.missed)
                 continue
             self._dispatch(item)
-            if self.state != "running":  # the inline dispatch crashed the loop
+            if self._state is not DispatcherState.RUNNING:  # the inline dispatch crashed the loop
                 return
 
     def _on_lagged(self, missed: int) -> None:
         # Rust logs a warn and continues; the skipped events were accepted by the bus (each took
         # a slot) and will never be dispatched, so their slots are never given back.
-        self.stats.events_missed += missed
-        if self.observer is not None:
-            self.observer.decision(COMPONENT, self.name, "lagged", "receiver_lagged", {"missed": missed})
-            if self.bus.backpressure is not None:
-                self.observer.anomaly(
-                    COMPONENT, self.name, "lagged_slots_leaked",
-                    f"{missed} events were skipped (Lagged) and their backpressure slots will never be released",
-                    {"missed": missed})
+        self._counts["events_missed"] += missed
+        if self._decisions is not None:
+            self._decisions.decision(COMPONENT, self.name, "lagged", "receiver_lagged", {"missed": missed})
+        if self._anomalies is not None and self.bus.backpressure is not None:
+            self._anomalies.anomaly(
+                COMPONENT, self.name, "lagged_slots_leaked",
+                f"{missed} events were skipped (Lagged) and their backpressure slots will never be released",
+                {"missed": missed})
 
     def _dispatch(self, envelope: EventEnvelope) -> None:
-        self.stats.events_received += 1
-        matching = [h for h in self.handlers if h.handles(envelope.event)]
-        obs = self.observer
-        if obs is not None:
-            obs.event(COMPONENT, self.name, "dispatching", str(envelope.id), envelope.event_type,
-                      str(envelope.tenant_id), {"handlers": [h.name for h in matching]})
-        dispatch = _Dispatch(envelope, matching)
+        counts = self._counts
+        counts["events_received"] += 1
+        event = envelope.event
+        matching = [h for h in self.handlers if h.handles(event)]
+        if self._events is not None:
+            self._events.event(COMPONENT, self.name, "dispatching", str(envelope.id), envelope.event_type,
+                               str(envelope.tenant_id), {"handlers": [h.name for h in matching]})
+        dispatch = _Dispatch(envelope, matching,
+                             f"{self.name}/{envelope.id}" if self._tracer is not None else self.name)
         if not matching:
-            self.stats.events_without_handlers += 1
-            if obs is not None:
-                obs.decision(COMPONENT, self.name, "no_handlers", None, {"event_id": str(envelope.id)})
-            self._release_slot(dispatch)
+            counts["events_without_handlers"] += 1
+            if self._decisions is not None:
+                self._decisions.decision(COMPONENT, self.name, "no_handlers", None, {"event_id": str(envelope.id)})
+            self._release_slot(dispatch, "no_matching_handler")
             return
         if self._fail_fast:
             self._start_next_sequential(dispatch)
@@ -558,7 +676,7 @@ class EventDispatcher:
     def _start_next_sequential(self, dispatch: _Dispatch) -> None:
         handler = dispatch.handlers[dispatch.next_index]
         dispatch.next_index += 1
-        self._ready.append(self._new_work(handler, dispatch, 1, self.clock()))
+        self._make_ready(self._new_work(handler, dispatch))
 
     def _request_permits(self, dispatch: _Dispatch) -> None:
         """The dispatch task awaits one permit per handler, in registration order; tokio's
@@ -569,18 +687,18 @@ class EventDispatcher:
                 self._spawn_next(dispatch)
             else:
                 self._permit_waiters.append(dispatch)
-                if self.observer is not None:
-                    self.observer.decision(COMPONENT, self.name, "permit_wait", "semaphore_exhausted",
-                                           {"event_id": str(dispatch.envelope.id),
-                                            "handler": dispatch.handlers[dispatch.next_index].name})
+                if self._decisions is not None:
+                    self._decisions.decision(COMPONENT, self.name, "permit_wait", "semaphore_exhausted",
+                                             {"event_id": str(dispatch.envelope.id),
+                                              "handler": dispatch.handlers[dispatch.next_index].name})
                 return
 
     def _spawn_next(self, dispatch: _Dispatch) -> None:
         handler = dispatch.handlers[dispatch.next_index]
         dispatch.next_index += 1
-        self._ready.append(self._new_work(handler, dispatch, 1, self.clock()))
-        if self.observer is not None:
-            self.observer.sample(COMPONENT, self.name, "permits_in_use", self.permits_in_use)
+        self._make_ready(self._new_work(handler, dispatch))
+        if self._samples is not None:
+            self._samples.sample(COMPONENT, self.name, "permits_in_use", self.permits_in_use)
 
     def _return_permit(self) -> None:
         # A released permit goes straight to the head waiter (fair semaphore); the woken
@@ -594,8 +712,8 @@ class EventDispatcher:
                 self._permit_waiters.append(dispatch)
             elif dispatch is self._blocking:
                 self._blocking = None  # 02-13: the receive loop resumes once all are spawned
-        if self.observer is not None:
-            self.observer.sample(COMPONENT, self.name, "permits_in_use", self.permits_in_use)
+        if self._samples is not None:
+            self._samples.sample(COMPONENT, self.name, "permits_in_use", self.permits_in_use)
 
     def _handler_finished(self, work: HandlerWork, ok: bool) -> None:
         dispatch = work._dispatch
@@ -605,44 +723,46 @@ class EventDispatcher:
                 return
             if not ok and not dispatch.fully_started:
                 skipped = len(dispatch.handlers) - dispatch.next_index
-                self.stats.skipped_handlers += skipped
-                if self.observer is not None:
-                    self.observer.decision(COMPONENT, self.name, "fail_fast_stop", "handler_failed",
-                                           {"event_id": str(dispatch.envelope.id),
-                                            "failed_handler": work.handler.name, "skipped": skipped})
+                self._counts["skipped_handlers"] += skipped
+                if self._decisions is not None:
+                    self._decisions.decision(COMPONENT, self.name, "fail_fast_stop", "handler_failed",
+                                             {"event_id": str(dispatch.envelope.id),
+                                              "failed_handler": work.handler.name, "skipped": skipped})
                 dispatch.next_index = len(dispatch.handlers)
-            self._release_slot(dispatch)
+                self._release_slot(dispatch, "fail_fast_stopped")
+            else:
+                self._release_slot(dispatch, "all_handlers_done")
             self._unblock(dispatch)
             return
         self._return_permit()
         dispatch.completed += 1
-        if dispatch.completed == len(dispatch.handlers):
-            self._release_slot(dispatch)
+        if dispatch.completed == len(dispatch.handlers) and dispatch.slot is SlotState.HELD:
+            self._release_slot(dispatch, "all_handlers_done")
 
     def _handler_crashed(self, work: HandlerWork) -> None:
         dispatch = work._dispatch
         if self._fail_fast:
             skipped = len(dispatch.handlers) - dispatch.next_index
-            self.stats.skipped_handlers += skipped
+            self._counts["skipped_handlers"] += skipped
             dispatch.next_index = len(dispatch.handlers)
             if self._guarded_crash:
-                self._release_slot(dispatch)
+                self._release_slot(dispatch, "crash_guarded")
                 self._unblock(dispatch)
                 return
             self._leak_slot(dispatch, "the panic unwound the fail-fast dispatch before its release")
-            if self._inline and self.state == "running":
+            if self._inline and self._state is DispatcherState.RUNNING:
                 # 02-13: the dispatch ran inside the receive loop, so the panic ended the loop.
                 self._blocking = None
                 self._end_receiving("inline_panic")
             else:
                 self._unblock(dispatch)
             return
-        self._return_permit()  # the permit is dropped while unwinding in every revision
+        self._return_permit()  # the permit is dropped while unwinding in every variant
         if self._guarded_crash:
             dispatch.completed += 1
             if dispatch.completed == len(dispatch.handlers):
-                self._release_slot(dispatch)
-        elif not dispatch.dead:
+                self._release_slot(dispatch, "crash_guarded")
+        elif dispatch.slot is SlotState.HELD:
             # 02-13: the completion counter is incremented after the handler returns; a panic
             # skips it, so this event's count can never reach its total.
             self._leak_slot(dispatch, "the panicking handler task never incremented the completion counter")
@@ -651,16 +771,16 @@ class EventDispatcher:
         if self._blocking is dispatch:
             self._blocking = None
 
-    def _release_slot(self, dispatch: _Dispatch) -> None:
-        if dispatch.released:  # one release per dispatch is the invariant this module exists for
-            raise AssertionError(f"slot of event {dispatch.envelope.id} released twice by {self.name}")
-        dispatch.released = True
+    def _release_slot(self, dispatch: _Dispatch, trigger: str) -> None:
+        # The table refuses a second release (held -> released happens once per dispatch): the
+        # invariant this module exists for.
+        dispatch.slot = self._slot_machine.fire(dispatch.slot, trigger, self._tracer, dispatch.instance)
         bp = self.bus.backpressure
         if bp is None:
             return
-        self.stats.slots_released += 1
-        if bp.current_depth == 0 and self.observer is not None:
-            self.observer.anomaly(
+        self._counts["slots_released"] += 1
+        if self._anomalies is not None and bp.current_depth == 0:
+            self._anomalies.anomaly(
                 COMPONENT, self.name, "slot_over_release",
                 f"releasing the slot of event {dispatch.envelope.id} with controller depth already 0: "
                 f"another subscriber released it (more than one dispatcher on this bus?)",
@@ -668,14 +788,14 @@ class EventDispatcher:
         bp.release()
 
     def _leak_slot(self, dispatch: _Dispatch, why: str) -> None:
-        dispatch.dead = True
+        dispatch.slot = self._slot_machine.fire(dispatch.slot, "crash_unguarded", self._tracer, dispatch.instance)
         if self.bus.backpressure is None:
             return
-        self.stats.slots_leaked += 1
-        if self.observer is not None:
-            self.observer.anomaly(COMPONENT, self.name, "slot_leaked",
-                                  f"backpressure slot of event {dispatch.envelope.id} is never released: {why}",
-                                  {"event_id": str(dispatch.envelope.id)})
+        self._counts["slots_leaked"] += 1
+        if self._anomalies is not None:
+            self._anomalies.anomaly(COMPONENT, self.name, "slot_leaked",
+                                    f"backpressure slot of event {dispatch.envelope.id} is never released: {why}",
+                                    {"event_id": str(dispatch.envelope.id)})
 
     def __repr__(self) -> str:
         return (f"EventDispatcher({self.name!r}, state={self.state}, handlers={len(self.handlers)}, "

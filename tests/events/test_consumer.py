@@ -14,6 +14,7 @@ from rustok_sim.adapters.sql.relay import OutboxRelay, RelayConfig
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.events.bus import EventBus, ExternalError, MemoryTransport
+from tests.events.drivers import run_until_idle
 from rustok_sim.model.events.dispatcher import DispatcherConfig, EventDispatcher
 from rustok_sim.model.events.domain import NodeCreated, ProductCreated
 from rustok_sim.model.events.envelope import EventEnvelope
@@ -112,7 +113,7 @@ class Pipeline:
     def deliver(self) -> None:
         while self.relay.process_pending_once():
             pass
-        self.dispatcher.run_until_idle()
+        run_until_idle(self.dispatcher)
 
 
 def test_read_model_equals_committed_writes_end_to_end(db_engine):
@@ -129,7 +130,7 @@ def test_a_relay_that_dies_after_publishing_redelivers_and_the_inbox_absorbs_it(
     event_id = pipeline.write(commit=True)
     [row] = pipeline.relay.claim_batch()
     pipeline.relay.target.publish(pipeline.relay.decode(row))  # published ... and the relay dies here
-    pipeline.dispatcher.run_until_idle()
+    run_until_idle(pipeline.dispatcher)
     pipeline.clock.advance(60)  # the claim lease expires; another pass takes the row again
     pipeline.deliver()
     assert pipeline.read_model.applied_event_ids() == [event_id]
@@ -148,6 +149,6 @@ def test_read_model_equals_committed_writes_under_redelivery(outcomes, redeliver
         if dispatched:
             envelope = EventEnvelope.from_json(dispatched[index % len(dispatched)]["payload"])
             pipeline.event_bus.publish_envelope(envelope)
-    pipeline.dispatcher.run_until_idle()
+    run_until_idle(pipeline.dispatcher)
     assert pipeline.read_model.applied_event_ids() == committed
     assert pipeline.read_model.total_applied() == len(committed)

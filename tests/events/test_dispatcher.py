@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.events.bus import EventBus, EventBusConfig, ExternalError, NoReceiversError
+from tests.events.drivers import run_until_idle
 from rustok_sim.model.events.dispatcher import (
     OK,
+    PROFILE_VARIANTS,
     DispatcherConfig,
     DispatcherStateError,
     EventDispatcher,
@@ -90,7 +92,9 @@ def test_config_defaults_match_the_spec():
     config = DispatcherConfig()
     assert (config.fail_fast, config.max_concurrent, config.retry_count, config.retry_delay_ms,
             config.max_queue_depth) == (False, 10, 0, 100, 10_000)
-    assert config.revision == "2026-02-14" and config.variant == "faithful"
+    assert config.variant == "2026-02-14" == PROFILE_VARIANTS["faithful"]
+    assert PROFILE_VARIANTS == {"faithful": "2026-02-14", "hardened": "hardened"}
+    assert not hasattr(config, "revision")  # one "which semantics" field
     assert DispatcherConfig(max_concurrent=0).permits == 1
 
 
@@ -123,7 +127,7 @@ def test_no_matching_handler_releases_the_slot_at_once():
     assert world.controller.current_depth == 1
     assert dispatcher.next_work() is None
     assert world.controller.current_depth == 0
-    assert dispatcher.stats.events_without_handlers == 1
+    assert dispatcher.stats().events_without_handlers == 1
 
 
 def test_concurrent_mode_releases_once_when_the_last_handler_finishes():
@@ -140,7 +144,7 @@ def test_concurrent_mode_releases_once_when_the_last_handler_finishes():
     assert world.controller.current_depth == 1  # c still running
     dispatcher.complete(works[2], OK)
     assert world.controller.current_depth == 0
-    assert dispatcher.stats.slots_released == 1
+    assert dispatcher.stats().slots_released == 1
 
 
 def test_handler_error_is_retried_with_a_fixed_delay_then_on_error_once():
@@ -171,7 +175,7 @@ def test_retry_that_succeeds_does_not_call_on_error():
     handler = Scripted("flaky", ["err"])
     dispatcher.register(handler).start()
     world.publish()
-    assert dispatcher.run_until_idle() == 2
+    assert run_until_idle(dispatcher) == 2
     assert handler.errors == [] and world.controller.current_depth == 0
 
 
@@ -180,7 +184,7 @@ def test_run_until_idle_jumps_the_clock_over_retry_delays():
     dispatcher = world.dispatcher(retry_count=3, retry_delay_ms=250)
     dispatcher.register(Scripted("flaky", ["err", "err", "err"])).start()
     world.publish()
-    assert dispatcher.run_until_idle() == 4
+    assert run_until_idle(dispatcher) == 4
     assert world.clock.now == pytest.approx(0.75)
 
 
@@ -190,7 +194,7 @@ def test_crash_in_concurrent_mode_releases_through_the_drop_guard_from_02_14():
     crasher, other = Scripted("crasher", ["crash"]), Scripted("other")
     dispatcher.register(crasher).register(other).start()
     world.publish()
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert len(crasher.calls) == 1 and crasher.errors == []  # not retried, no on_error
     assert len(other.calls) == 1
     assert world.controller.current_depth == 0 and world.anomalies("slot_leaked") == []
@@ -198,10 +202,10 @@ def test_crash_in_concurrent_mode_releases_through_the_drop_guard_from_02_14():
 
 def test_crash_in_concurrent_mode_at_02_13_leaks_the_slot_as_an_anomaly():
     world = World()
-    dispatcher = world.dispatcher(revision="2026-02-13")
+    dispatcher = world.dispatcher(variant="2026-02-13")
     dispatcher.register(Scripted("crasher", ["crash"])).register(Scripted("other")).start()
     event = world.publish()
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert world.controller.current_depth == 1
     [leak] = world.anomalies("slot_leaked")
     assert leak.detail == {"event_id": str(event.id)}
@@ -219,9 +223,9 @@ def test_fail_fast_runs_handlers_in_order_and_skips_the_rest_after_a_failure():
     first = dispatcher.next_work()
     assert first.handler is a and dispatcher.next_work() is None  # sequential: b waits for a
     dispatcher.complete(first, OK)
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert len(b.calls) == 2 and c.calls == []
-    assert dispatcher.stats.skipped_handlers == 1
+    assert dispatcher.stats().skipped_handlers == 1
     assert world.controller.current_depth == 0
     stops = [r for r in world.trace.of_kind("decision", "event_dispatcher") if r.decision == "fail_fast_stop"]
     assert stops[0].detail["failed_handler"] == "b"
@@ -245,7 +249,7 @@ def test_fail_fast_crash_releases_once_and_skips_the_rest_at_02_14():
     second = Scripted("b")
     dispatcher.register(Scripted("a", ["crash"])).register(second).start()
     world.publish()
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert world.controller.current_depth == 0 and world.anomalies("slot_leaked") == []
     assert second.calls == []
     assert dispatcher.state == "running"  # 02-14: only that event's task died
@@ -253,11 +257,11 @@ def test_fail_fast_crash_releases_once_and_skips_the_rest_at_02_14():
 
 def test_fail_fast_crash_at_02_13_kills_the_inline_receive_loop():
     world = World()
-    dispatcher = world.dispatcher(fail_fast=True, revision="2026-02-13")
+    dispatcher = world.dispatcher(fail_fast=True, variant="2026-02-13")
     handler = Scripted("a", ["crash"])
     dispatcher.register(handler).start()
     world.publish()
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert dispatcher.state == "crashed"
     assert world.bus.receiver_count == 0  # its subscription went with it
     with pytest.raises(NoReceiversError):
@@ -267,14 +271,14 @@ def test_fail_fast_crash_at_02_13_kills_the_inline_receive_loop():
 
 
 def test_hardened_variant_releases_on_every_crash_path():
-    for fail_fast, revision in ((True, "2026-02-13"), (True, "2026-02-14"), (False, "2026-02-13")):
+    for fail_fast in (True, False):
         world = World()
-        dispatcher = world.dispatcher(fail_fast=fail_fast, revision=revision, variant="hardened")
+        dispatcher = world.dispatcher(fail_fast=fail_fast, variant="hardened")
         dispatcher.register(Scripted("a", ["crash"])).register(Scripted("b")).start()
         world.publish()
         world.publish()
-        dispatcher.run_until_idle()
-        assert world.controller.current_depth == 0, (fail_fast, revision)
+        run_until_idle(dispatcher)
+        assert world.controller.current_depth == 0, fail_fast
         assert world.anomalies("slot_leaked") == []
 
 
@@ -321,16 +325,16 @@ def test_a_retrying_handler_keeps_its_permit_while_it_waits():
 
 def test_02_13_inline_dispatch_blocks_receiving_until_permits_are_taken():
     world = World()
-    dispatcher = world.dispatcher(max_concurrent=1, revision="2026-02-13")
+    dispatcher = world.dispatcher(max_concurrent=1, variant="2026-02-13")
     dispatcher.register(Scripted("a")).register(Scripted("b")).start()
     world.publish()
     world.publish()
     first = dispatcher.next_work()
     assert dispatcher.next_work() is None
-    assert dispatcher.stats.events_received == 1  # the loop is stuck awaiting b's permit
+    assert dispatcher.stats().events_received == 1  # the loop is stuck awaiting b's permit
     dispatcher.complete(first, OK)
-    dispatcher.run_until_idle()
-    assert dispatcher.stats.events_received == 2 and world.controller.current_depth == 0
+    run_until_idle(dispatcher)
+    assert dispatcher.stats().events_received == 2 and world.controller.current_depth == 0
 
 
 def test_completing_a_work_item_twice_is_refused():
@@ -354,8 +358,8 @@ def test_events_lost_to_lag_never_release_their_slots():
     dispatcher.register(Scripted("h")).start()
     for _ in range(5):
         world.publish()
-    dispatcher.run_until_idle()
-    assert dispatcher.stats.events_missed == 3 and dispatcher.stats.events_received == 2
+    run_until_idle(dispatcher)
+    assert dispatcher.stats().events_missed == 3 and dispatcher.stats().events_received == 2
     assert world.controller.current_depth == 3
     [leak] = world.anomalies("lagged_slots_leaked")
     assert leak.detail == {"missed": 3}
@@ -368,9 +372,9 @@ def test_two_dispatchers_on_one_bus_over_release_and_it_shows_as_anomalies():
         dispatcher.register(Scripted("h"))
         dispatcher.start()
     world.publish()
-    first.run_until_idle()
+    run_until_idle(first)
     assert world.controller.current_depth == 0
-    second.run_until_idle()
+    run_until_idle(second)
     # The faithful controller wraps like a usize; nothing goes silently negative.
     assert world.controller.current_depth == USIZE_MAX
     assert [a.instance for a in world.anomalies("multiple_slot_releasers")] == ["event_bus"]
@@ -397,14 +401,14 @@ def test_stopping_drops_the_subscription_but_finishes_started_work():
 STEP = st.sampled_from(["ok", "err", "crash"])
 
 
-@given(fail_fast=st.booleans(), revision=st.sampled_from(["2026-02-13", "2026-02-14"]),
-       variant=st.sampled_from(["faithful", "hardened"]), retry_count=st.integers(0, 2),
+@given(fail_fast=st.booleans(), variant=st.sampled_from(["2026-02-13", "2026-02-14", "hardened"]),
+       retry_count=st.integers(0, 2),
        max_concurrent=st.integers(0, 3), events=st.integers(1, 6),
        scripts=st.lists(st.lists(STEP, max_size=6), min_size=0, max_size=3))
 def test_every_accepted_event_releases_at_most_once_and_every_leak_is_reported(
-        fail_fast, revision, variant, retry_count, max_concurrent, events, scripts):
+        fail_fast, variant, retry_count, max_concurrent, events, scripts):
     world = World()
-    dispatcher = world.dispatcher(fail_fast=fail_fast, revision=revision, variant=variant,
+    dispatcher = world.dispatcher(fail_fast=fail_fast, variant=variant,
                                   retry_count=retry_count, retry_delay_ms=10,
                                   max_concurrent=max_concurrent)
     for index, script in enumerate(scripts):
@@ -413,14 +417,14 @@ def test_every_accepted_event_releases_at_most_once_and_every_leak_is_reported(
     for _ in range(events):
         if dispatcher.state == "running":
             world.publish()
-    dispatcher.run_until_idle()
-    stats = dispatcher.stats
+    run_until_idle(dispatcher)
+    stats = dispatcher.stats()
     received = stats.events_received
     assert stats.slots_released + stats.slots_leaked == received
     assert world.controller.current_depth == events - stats.slots_released  # unreceived events stay
     assert len(world.anomalies("slot_leaked")) == stats.slots_leaked
     assert world.anomalies("slot_over_release") == [] and world.anomalies("release_at_zero") == []
-    crash_releases = variant == "hardened" or revision == "2026-02-14"
+    crash_releases = variant in ("hardened", "2026-02-14")
     if crash_releases:
         assert stats.slots_leaked == 0 and world.controller.current_depth == 0
 
@@ -442,7 +446,7 @@ def test_handler_builder_and_explicit_outcomes_for_external_drivers():
     dispatcher.complete(retry, HandlerFailed("timeout again"))
     assert errors == ["timeout again"]
     assert world.controller.current_depth == 0 and dispatcher.is_idle()
-    assert dispatcher.stats.as_dict() == {
+    assert dispatcher.stats().as_dict() == {
         "events_received": 1, "events_missed": 0, "events_without_handlers": 0, "invocations": 3,
         "successes": 0, "failures": 1, "retries": 1, "crashes": 1, "skipped_handlers": 0,
         "slots_released": 1, "slots_leaked": 0}

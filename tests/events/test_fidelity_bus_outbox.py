@@ -28,6 +28,7 @@ from rustok_sim.model.events.bus import (
     NotFoundError,
     ReliabilityLevel,
 )
+from tests.events.drivers import run_until_idle
 from rustok_sim.model.events.dispatcher import OK, DispatcherConfig, EventDispatcher, HandlerFailed
 from rustok_sim.model.events.domain import IndexUpdated, NodeCreated
 from rustok_sim.model.events.envelope import EventEnvelope
@@ -327,7 +328,7 @@ def test_dispatcher_default_retry_count_zero_means_one_attempt_and_on_error():
     handler = Handler("h", failures=1)
     dispatcher.register(handler).start()
     bus.publish(TENANT, None, node_created())
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert handler.attempts == 1
     assert [str(e) for e in handler.errors] == ["External error: h attempt 1"]
     assert controller.current_depth == 0
@@ -353,7 +354,7 @@ def test_dispatcher_on_error_gets_the_final_error_once():
     handler = Handler("h", failures=5)
     dispatcher.register(handler).start()
     bus.publish(TENANT, None, node_created())
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert handler.attempts == 3
     assert [str(e) for e in handler.errors] == ["External error: h attempt 3"]
 
@@ -369,7 +370,7 @@ def test_dispatcher_never_touches_the_envelope_retry_count():
 
     dispatcher.register(Peek("h", failures=2)).start()
     envelope = bus.publish(TENANT, None, node_created())
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert seen == [0, 0, 0] and envelope.retry_count == 0
 
 
@@ -380,10 +381,10 @@ def test_dispatcher_fail_fast_skips_the_rest_after_a_final_failure_and_releases_
         dispatcher.register(handler)
     dispatcher.start()
     bus.publish(TENANT, None, node_created())
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert (first.attempts, failing.attempts, last.attempts) == (1, 2, 0)
     assert len(failing.errors) == 1
-    assert controller.current_depth == 0 and dispatcher.stats.slots_released == 1
+    assert controller.current_depth == 0 and dispatcher.stats().slots_released == 1
 
 
 def test_dispatcher_fail_fast_does_not_use_the_semaphore():
@@ -401,9 +402,9 @@ def test_dispatcher_concurrent_mode_ignores_handler_errors_and_runs_the_others()
     failing, other = Handler("a", failures=1), Handler("b")
     dispatcher.register(failing).register(other).start()
     bus.publish(TENANT, None, node_created())
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert (failing.attempts, other.attempts) == (1, 1) and len(failing.errors) == 1
-    assert controller.current_depth == 0 and dispatcher.stats.slots_released == 1
+    assert controller.current_depth == 0 and dispatcher.stats().slots_released == 1
 
 
 def test_dispatcher_semaphore_is_shared_by_all_events():
@@ -422,7 +423,7 @@ def test_dispatcher_without_matching_handlers_releases_one_slot():
     dispatcher.start()  # no handlers at all
     bus.publish(TENANT, None, node_created())
     assert dispatcher.next_work() is None
-    assert controller.current_depth == 0 and dispatcher.stats.slots_released == 1
+    assert controller.current_depth == 0 and dispatcher.stats().slots_released == 1
 
 
 def test_dispatcher_does_not_see_events_published_before_start():
@@ -432,7 +433,7 @@ def test_dispatcher_does_not_see_events_published_before_start():
     bus.subscribe()  # someone else keeps the bus deliverable
     bus.publish(TENANT, None, node_created())
     dispatcher.start()
-    dispatcher.run_until_idle()
+    run_until_idle(dispatcher)
     assert handler.attempts == 0 and controller.current_depth == 1
 
 
@@ -551,7 +552,7 @@ def test_relay_backoff_exponent_stops_at_sixteen():
 
 
 def test_relay_metrics_snapshot_has_the_six_spec_fields():
-    relay = OutboxRelay(make_engine(), Target(), clock=ManualClock())
+    relay = OutboxRelay(make_engine(), Target(), clock=ManualClock(), ids=IdGenerator(ManualClock(), seed=1))
     assert relay.metrics().as_dict() == {"success_total": 0, "failure_total": 0, "retry_total": 0,
                                          "dlq_total": 0, "latency_ms_total": 0, "processed_total": 0}
 
