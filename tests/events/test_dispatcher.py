@@ -450,3 +450,116 @@ def test_handler_builder_and_explicit_outcomes_for_external_drivers():
         "events_received": 1, "events_missed": 0, "events_without_handlers": 0, "invocations": 3,
         "successes": 0, "failures": 1, "retries": 1, "crashes": 1, "skipped_handlers": 0,
         "slots_released": 1, "slots_leaked": 0}
+
+
+# -- the refit: tables decide, driver protocol, boundaries -------------------------------------
+
+
+def test_every_state_change_fires_through_the_tables_and_coverage_joins_them():
+    from rustok_sim.model.core.transitions import coverage
+    from rustok_sim.model.events.dispatcher import DISPATCH, TRANSITIONS, WORK
+
+    world = World()
+    dispatcher = world.dispatcher(retry_count=1, retry_delay_ms=0)
+    dispatcher.register(Scripted("flaky", ["err"])).start()
+    world.publish()
+    run_until_idle(dispatcher)
+    work = [(t.from_state, t.to_state, t.trigger) for t in world.trace.transitions("handler_work")]
+    assert work == [("ready", "running", "handed_out"), ("running", "retry_wait", "handler_err_attempts_left"),
+                    ("retry_wait", "ready", "retry_due"), ("ready", "running", "handed_out"),
+                    ("running", "succeeded", "handler_ok")]
+    slots = [(t.from_state, t.to_state, t.trigger) for t in world.trace.transitions("event_dispatch")]
+    assert slots == [("held", "released", "all_handlers_done")]
+    cov = coverage(world.trace.records, [TRANSITIONS, DISPATCH, WORK])
+    assert all(not c.undeclared for c in cov.values())
+    assert cov["handler_work"].covered == 4 and cov["event_dispatcher"].covered == 1
+
+
+def test_an_unobserved_dispatcher_still_decides_through_its_tables():
+    world = World()
+    dispatcher = EventDispatcher(world.bus, DispatcherConfig(), clock=world.clock)
+    dispatcher.register(Scripted("a")).start()
+    world.publish()
+    work = dispatcher.next_work()
+    assert work.state.value == "running"
+    dispatcher.complete(work, OK)
+    assert work.state.value == "succeeded"
+    with pytest.raises(WorkError):
+        dispatcher.complete(work, OK)
+
+
+def test_only_the_wanted_kinds_are_recorded():
+    clock = ManualClock()
+    trace = TraceRecorder(clock, kinds={"transition"})
+    bus = EventBus(ids=IdGenerator(clock, seed=1))
+    dispatcher = EventDispatcher(bus, DispatcherConfig(), clock=clock, observer=trace)
+    dispatcher.register(Scripted("a")).start()
+    bus.publish(TENANT, None, index_updated())
+    run_until_idle(dispatcher)
+    assert {r.kind for r in trace.records} == {"transition"}
+
+
+def test_work_available_hook_fires_when_work_becomes_ready():
+    world = World()
+    dispatcher = world.dispatcher(retry_count=1, retry_delay_ms=50)
+    calls = []
+    unsubscribe = dispatcher.on_work_available(lambda: calls.append(world.clock.now))
+    dispatcher.register(Scripted("flaky", ["err"])).start()
+    world.publish()
+    assert calls == [] and dispatcher.pump() == 1 and calls == [0.0]
+    dispatcher.complete(dispatcher.next_work(), HandlerFailed("x"))
+    world.clock.set(0.05)
+    assert dispatcher.pump() == 1 and calls == [0.0, 0.05]  # the retry became due
+    unsubscribe()
+    dispatcher.complete(dispatcher.next_work(), OK)
+    world.publish()
+    dispatcher.pump()
+    assert calls == [0.0, 0.05]
+
+
+def test_is_idle_reads_without_receiving():
+    world = World()
+    dispatcher = world.dispatcher()
+    dispatcher.register(Scripted("a")).start()
+    world.publish()
+    assert not dispatcher.is_idle() and not dispatcher.is_idle()
+    assert dispatcher.stats().events_received == 0  # asking did not receive the event
+    run_until_idle(dispatcher)
+    assert dispatcher.is_idle()
+
+
+def test_stats_are_a_frozen_snapshot():
+    import dataclasses
+
+    world = World()
+    dispatcher = world.dispatcher()
+    before = dispatcher.stats()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        before.successes = 5  # type: ignore[misc]
+    dispatcher.register(Scripted("a")).start()
+    world.publish()
+    run_until_idle(dispatcher)
+    assert before.successes == 0 and dispatcher.stats().successes == 1
+
+
+@pytest.mark.parametrize(("args", "kwargs", "message"), [
+    (("not a bus",), {"clock": ManualClock()}, "needs an EventBus"),
+    ((None,), {"clock": ManualClock()}, "needs an EventBus"),
+    (("BUS", {"fail_fast": True}), {"clock": ManualClock()}, "config must be a DispatcherConfig"),
+    (("BUS",), {"clock": None}, "EventDispatcher needs clock="),
+])
+def test_constructor_checks_its_arguments(args, kwargs, message):
+    bus = World().bus
+    args = tuple(bus if a == "BUS" else a for a in args)
+    with pytest.raises(TypeError, match=message):
+        EventDispatcher(*args, **kwargs)
+
+
+def test_the_clock_is_required():
+    with pytest.raises(TypeError, match="clock"):
+        EventDispatcher(World().bus)  # type: ignore[call-arg]
+
+
+def test_register_refuses_something_that_is_not_a_handler():
+    with pytest.raises(TypeError, match="function has no 'name'"):
+        World().dispatcher().register(lambda envelope: None)  # type: ignore[arg-type]
