@@ -251,7 +251,7 @@ class CircuitBreaker:
                  "_last_failure_time", "_deadline", "_admitted", "_rejected", "_successes",
                  "_failures", "_state_transitions", "_in_flight", "_episode", "_epoch",
                  "_failure_threshold", "_success_threshold", "_timeout", "_half_open_max",
-                 "_open_message", "_closed_permit", "_retry_hint")
+                 "_open_message", "_closed_permit", "_retry_hint", "_reject_until")
 
     def __init__(self, config: CircuitBreakerConfig | None = None, *, clock: Clock,
                  observer: Observer | None = None, name: str = COMPONENT) -> None:
@@ -280,6 +280,7 @@ class CircuitBreaker:
         self._half_open_requests = 0
         self._last_failure_time: float | None = None
         self._deadline = inf  # last_failure_time + timeout: the first instant a probe is admitted
+        self._reject_until = -inf  # the deadline while call() may reject inline, else -inf
         self._admitted = 0  # total_requests = admitted + rejected (one counter per hot path)
         self._rejected = 0
         self._successes = 0
@@ -341,8 +342,14 @@ class CircuitBreaker:
         self._state = self._machine.fire(self._state, trigger, self._transitions, self.name)
         self._episode += 1
         self._closed_permit = self._shared_closed_permit()
+        self._sync_reject_until()
         if self._variant != "standalone":
             self._state_transitions += 1
+
+    def _sync_reject_until(self) -> None:
+        # One slot for call()'s inline rejection test: "Open, nobody keeps decisions, and the
+        # deadline", so the hot path reads one attribute instead of three.
+        self._reject_until = self._deadline if self._state is _OPEN and self._decisions is None else -inf
 
     def _shared_closed_permit(self) -> Permit:
         # The untracked permit `call()` shares while Closed. Replaced on every move and reset, so
@@ -357,6 +364,7 @@ class CircuitBreaker:
         # float expression on every path, exact for a clock advanced by `timeout` from the
         # trip (`now - lft` can round below `timeout`).
         self._deadline = now + self._timeout
+        self._sync_reject_until()
 
     def _trip(self, trigger: str) -> None:
         """Go to Open, stamping the open time."""
@@ -536,40 +544,38 @@ class CircuitBreaker:
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(*args, **kwargs)` through the breaker; raises `CircuitOpenError` when rejected,
         re-raises `fn`'s exception after recording the failure."""
-        # Two inlined fast paths, the hot cases of a busy service in every variant: a success
-        # while Closed and a rejection while Open before the deadline (unless someone keeps
-        # decision records). Everything else goes through admit / on_success / on_failure;
-        # tests/test_circuit_breaker_properties.py checks call() and the split protocol agree.
-        state = self._state
-        if state is _CLOSED:
-            # in_flight is only raised when the general path needs it: nothing but fn itself
-            # can look at the breaker while fn runs.
-            permit = self._closed_permit
-            self._admitted += 1
+        # Two inlined fast paths, the hot cases of a busy service in every variant: a rejection
+        # while Open before the deadline (unless someone keeps decision records: then
+        # `_reject_until` is -inf) and a success while Closed. Everything else goes through
+        # admit / on_success / on_failure; the property tests check that call() and the split
+        # protocol agree step by step.
+        if self._state is not _CLOSED:
+            wait = self._reject_until - self._clock()
+            if wait > 0:
+                self._rejected += 1
+                raise CircuitOpenError(self._open_message, _OPEN, wait)
+            permit = self.try_acquire()
             try:
                 result = fn(*args, **kwargs)
             except BaseException:
-                self._finish_shared(permit, False)
+                self.on_failure(permit)
                 raise
-            if permit is self._closed_permit:
-                self._failure_count = 0
-                self._successes += 1
-            else:  # fn itself moved or reset the breaker (re-entrant use): the general path
-                self._finish_shared(permit, True)
+            self.on_success(permit)
             return result
-        if state is _OPEN and self._decisions is None:
-            wait = self._deadline - self._clock()
-            if wait > 0:
-                self._rejected += 1
-                self._retry_hint = wait
-                raise CircuitOpenError(self._open_message, state, wait)
-        permit = self.try_acquire()
+        # in_flight is only raised when the general path needs it: nothing but fn itself can
+        # look at the breaker while fn runs.
+        permit = self._closed_permit
+        self._admitted += 1
         try:
             result = fn(*args, **kwargs)
         except BaseException:
-            self.on_failure(permit)
+            self._finish_shared(permit, False)
             raise
-        self.on_success(permit)
+        if permit is self._closed_permit:
+            self._failure_count = 0
+            self._successes += 1
+        else:  # fn itself moved or reset the breaker (re-entrant use): the general path
+            self._finish_shared(permit, True)
         return result
 
     def _finish_shared(self, permit: Permit, ok: bool) -> None:
@@ -608,6 +614,7 @@ class CircuitBreaker:
         if self._variant != "standalone":
             self._last_failure_time = None
             self._deadline = inf
+        self._sync_reject_until()
         self._admitted = self._rejected = self._successes = self._failures = 0
         self._state_transitions = 0
         self._in_flight = 0
