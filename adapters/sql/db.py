@@ -2,31 +2,41 @@
 
 - **Engines.** `make_engine(url)` gives SQLite in memory by default (one shared connection, so
   every session sees the same database) or whatever SQLAlchemy URL is given (a SQLite file,
-  ``postgresql+psycopg://...``). It connects once, so a bad URL or an unreachable server is one
+  ``postgresql+psycopg://...``). The shared in-memory connection belongs to the thread that made
+  the engine: sqlite3 connections are not safe to share (several threads publishing through one
+  once crashed the interpreter and lost rows it had reported written), so another thread gets a
+  `SharedConnectionThreadError` at once instead; use a SQLite file or PostgreSQL for threads. It connects once, so a bad URL or an unreachable server is one
   typed error line (`DatabaseUrlError`, `DatabaseUnavailableError`) instead of a traceback from
   deep inside the driver. With `schema=...` (PostgreSQL) every statement is mapped into that
   schema through ``schema_translate_map``, which is how parallel test runs keep apart.
 - **Transactions on SQLite.** pysqlite's legacy mode defers BEGIN until the first write, so a
-  SELECT-then-UPDATE claim would not be one transaction. The engine emits BEGIN itself.
+  SELECT-then-UPDATE claim would not be one transaction. The engine emits BEGIN itself, as
+  ``BEGIN IMMEDIATE``: a deferred transaction that later writes must upgrade its lock, and SQLite
+  fails that upgrade at once with "database is locked" whatever the busy timeout (concurrent
+  relays hit it 14 times in one run, each stranding the rest of a claimed batch). Taking the
+  write lock up front makes a second writer wait for the busy timeout instead.
 - **Time.** Rust stamps rows with `Utc::now()`; here the time is ``epoch + clock()`` (seconds), as a
-  timezone-aware UTC datetime, so virtual time drives ``created_at``, ``claimed_at`` and
+  timezone-aware UTC datetime (the model's stores count whole microseconds of virtual time:
+  `micros_datetime` / `datetime_micros` map them exactly), so virtual time drives ``created_at``, ``claimed_at`` and
   ``next_attempt_at`` and the database server's clock is never read. `UtcDateTime` stores it as
   ``timestamptz`` on PostgreSQL and as naive UTC text on SQLite (which has no time zones; the
   fixed-width ISO text compares in time order) and always reads back an aware UTC datetime.
 - **Payload.** `JsonPayload` is ``jsonb`` on PostgreSQL and JSON text on SQLite. Reading never
-  raises: text that is not JSON comes back as an `UnparsablePayload`, so the relay can report the
-  row's id instead of failing inside the SELECT.
+  raises: text that is not JSON comes back as an `UnparsablePayload` (the model's), so the relay
+  can report the row's id instead of failing inside the SELECT.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.events.outbox import UnparsablePayload
 from sqlalchemy import JSON, DateTime, Engine, Text, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
@@ -36,7 +46,14 @@ from sqlalchemy.types import TypeDecorator
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_URL = "sqlite+pysqlite:///:memory:"
-_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+"""A schema name `make_engine` creates and `drop_schema` drops; always used with ``fullmatch``
+(``$`` would accept a trailing newline, and a schema with a newline in its name was created)."""
+
+__all__ = ["EPOCH", "DEFAULT_URL", "DatabaseUrlError", "DatabaseUnavailableError", "SharedConnectionThreadError",
+           "UtcDateTime", "JsonPayload", "UnparsablePayload", "clock_datetime", "datetime_seconds",
+           "micros_datetime", "datetime_micros", "display_url", "new_schema_name", "make_engine", "drop_schema",
+           "short_reason", "valid_schema_name"]
 _URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
@@ -60,6 +77,17 @@ class DatabaseUnavailableError(ConnectionError):
     def __init__(self, url: str, reason: str) -> None:
         self.url, self.reason = url, reason
         super().__init__(f"cannot connect to {url}: {reason}")
+
+
+class SharedConnectionThreadError(RuntimeError):
+    """The default in-memory SQLite engine (one shared connection) was used from a thread other
+    than the one that made it."""
+
+    def __init__(self, owner: str, current: str) -> None:
+        self.owner, self.current = owner, current
+        super().__init__(f"the in-memory SQLite engine is one shared connection, usable only from the thread "
+                         f"that made it ({owner}); used from {current}. For several threads use a SQLite "
+                         f"file URL or PostgreSQL, one engine per thread")
 
 
 def short_reason(exc: BaseException) -> str:
@@ -109,19 +137,6 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class UnparsablePayload:
-    """A payload column whose stored text is not JSON (possible on SQLite only; PostgreSQL's
-    jsonb rejects it on insert). Carries the raw text and the parser's message."""
-
-    __slots__ = ("raw", "error")
-
-    def __init__(self, raw: str, error: str) -> None:
-        self.raw, self.error = raw, error
-
-    def __repr__(self) -> str:
-        return f"UnparsablePayload({self.raw[:60]!r}, error={self.error!r})"
-
-
 class JsonPayload(TypeDecorator[Any]):
     """``jsonb`` on PostgreSQL (Rust `json_binary`), JSON text elsewhere; reading never raises."""
 
@@ -166,6 +181,20 @@ def datetime_seconds(value: datetime, epoch: float = 0.0) -> float:
     return (value - EPOCH).total_seconds() - epoch
 
 
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def micros_datetime(micros: int, epoch_us: int = 0) -> datetime:
+    """Virtual microseconds (the model's row times) as an aware UTC datetime, ``epoch_us`` after
+    the Unix epoch. Exact both ways with `datetime_micros`."""
+    return EPOCH + timedelta(microseconds=epoch_us + micros)
+
+
+def datetime_micros(value: datetime, epoch_us: int = 0) -> int:
+    """Inverse of `micros_datetime`."""
+    return (value - EPOCH) // _MICROSECOND - epoch_us
+
+
 # --------------------------------------------------------------------------------------------
 # Engines
 # --------------------------------------------------------------------------------------------
@@ -178,6 +207,11 @@ def display_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
         return _URL_PASSWORD.sub(r"\1***@", url)
+
+
+def valid_schema_name(name: object) -> bool:
+    """Whether `name` is a schema name `make_engine` would create (the whole string matches)."""
+    return isinstance(name, str) and _SCHEMA_NAME.fullmatch(name) is not None
 
 
 def new_schema_name(prefix: str = "rustok_sim") -> str:
@@ -202,21 +236,25 @@ def make_engine(url: str | None = None, *, schema: str | None = None, echo: bool
     except ValueError as exc:  # SQLAlchemy's int(port) on a port that is not a number
         raise DatabaseUrlError(shown, f"the port is not a number ({exc})") from None
     kwargs: dict[str, Any] = dict(echo=echo, **engine_kwargs)
+    shared_memory = False
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {})["check_same_thread"] = False
         if parsed.database in (None, "", ":memory:"):
             # One connection for everyone: an in-memory database exists per connection.
             kwargs.setdefault("poolclass", StaticPool)
+            shared_memory = kwargs["poolclass"] is StaticPool
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
         raise DatabaseUrlError(shown, short_reason(exc)) from None
     if engine.dialect.name == "sqlite":
         _use_explicit_begin(engine)
+        if shared_memory:
+            _one_thread_only(engine)
     if schema is not None:
         if engine.dialect.name != "postgresql":
             raise DatabaseUrlError(shown, f"schema {schema!r} given, but schemas need PostgreSQL")
-        if not _SCHEMA_NAME.match(schema):
+        if not valid_schema_name(schema):
             raise DatabaseUrlError(shown, f"schema name {schema!r} must match {_SCHEMA_NAME.pattern}")
     if probe or schema is not None:
         try:
@@ -235,7 +273,7 @@ def make_engine(url: str | None = None, *, schema: str | None = None, echo: bool
 
 def drop_schema(engine: Engine, schema: str) -> None:
     """Drop a schema made by `make_engine(schema=...)` and everything in it."""
-    if not _SCHEMA_NAME.match(schema):
+    if not valid_schema_name(schema):
         raise ValueError(f"refusing to drop schema {schema!r}: not a name make_engine would create")
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -243,11 +281,25 @@ def drop_schema(engine: Engine, schema: str) -> None:
 
 def _use_explicit_begin(engine: Engine) -> None:
     # pysqlite would start the transaction only at the first write, which breaks the claim's
-    # select-then-update and SAVEPOINTs; take over BEGIN as the SQLAlchemy docs recommend.
+    # select-then-update and SAVEPOINTs; take over BEGIN as the SQLAlchemy docs recommend, and take
+    # the write lock up front (see the module docstring: a deferred BEGIN's lock upgrade fails at
+    # once, ignoring the busy timeout).
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _one_thread_only(engine: Engine) -> None:
+    # StaticPool hands every thread the same sqlite3 connection; refuse a second thread at checkout
+    # (before it touches the connection) rather than let two threads corrupt it.
+    owner = threading.current_thread()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        current = threading.current_thread()
+        if current is not owner:
+            raise SharedConnectionThreadError(owner.name, current.name)

@@ -1,4 +1,5 @@
-"""The transactional outbox: the `sys_events` table and `OutboxTransport` (spec §3.5, rustok-outbox).
+"""The transactional outbox in SQL: the `sys_events` table, `SqlOutboxStore` and `OutboxTransport`
+(spec §3.5, rustok-outbox).
 
 A row per event, written in the caller's transaction so that it exists if and only if the
 business change commits. ``payload`` is the whole serialized `EventEnvelope`; there is no
@@ -23,20 +24,48 @@ dispatched_at       timestamptz        yes
 ==================  =================  =====  ==========================================
 
 Inserts (both `write_to_outbox` and `OutboxTransport.publish`): status pending, retry 0, every
-nullable column NULL, ``created_at = now`` where now is the injected clock (see `rustok_sim.adapters.sql.db`).
-No RETURNING (the 02-18 SQLite fix).
+nullable column NULL, ``created_at = now`` where now is the injected clock (see
+`rustok_sim.adapters.sql.db`). No RETURNING (the 02-18 SQLite fix).
+
+`SqlOutboxStore` is the model's `OutboxStore` (`rustok_sim.model.events.outbox`) in SQL: the
+relay's policy (`rustok_sim.model.events.relay.ClaimRequest`) becomes WHERE clauses, and a claim
+stays atomic in the database:
+
+- PostgreSQL: Rust's shape, one READ COMMITTED transaction: candidate SELECT (hardened: ``FOR
+  UPDATE SKIP LOCKED``), the claiming UPDATE, the re-select.
+- SQLite: the candidate SELECT is a read of its own, then the UPDATE and the re-select run in one
+  write transaction (``BEGIN IMMEDIATE``). That is what READ COMMITTED gives on PostgreSQL (each
+  statement sees what committed before it), so the faithful stale-candidate race and the hardened
+  recheck behave as there; holding SQLite's single write lock across the SELECT would instead
+  make a concurrent relay wait (or fail) where PostgreSQL lets it run.
+
+Row times are the model's virtual microseconds, stored as ``epoch + t`` (`micros_datetime`).
 """
 
 from __future__ import annotations
 
 import uuid
-from enum import Enum
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from rustok_sim.adapters.sql.db import JsonPayload, UtcDateTime, clock_datetime
+from rustok_sim.adapters.sql.db import JsonPayload, UtcDateTime, datetime_micros, micros_datetime
 from rustok_sim.model.core.clock import Clock
 from rustok_sim.model.core.trace import Observer
-from rustok_sim.model.events.bus import NotFoundError, ReliabilityLevel, publish_batch_sequential
+from rustok_sim.model.events import outbox as model_outbox
+from rustok_sim.model.events.bus import NotFoundError
+from rustok_sim.model.events.outbox import (
+    LAST_ERROR_MAX,
+    NO_CLAIM,
+    WORKER_ID_MAX,
+    ClaimedEvent,
+    ClaimResult,
+    OutboxDuplicateIdError,
+    OutboxRow,
+    OutboxTransactionError,
+    SysEventStatus,
+    row_state,
+)
 from sqlalchemy import (
     Column,
     Connection,
@@ -48,27 +77,26 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    and_,
     func,
     insert,
+    or_,
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope
+    from rustok_sim.model.events.relay import ClaimRequest
 
-COMPONENT = "outbox"
-LAST_ERROR_MAX = 2048
-WORKER_ID_MAX = 128
-
-
-class SysEventStatus(str, Enum):
-    """`SysEventStatus`: the row's lifecycle. pending -> dispatched, or pending -> failed (DLQ)."""
-
-    PENDING = "pending"
-    DISPATCHED = "dispatched"
-    FAILED = "failed"
+COMPONENT = model_outbox.COMPONENT
+_PENDING, _DISPATCHED, _FAILED = (SysEventStatus.PENDING.value, SysEventStatus.DISPATCHED.value,
+                                  SysEventStatus.FAILED.value)
+__all__ = ["COMPONENT", "LAST_ERROR_MAX", "WORKER_ID_MAX", "SysEventStatus", "metadata", "sys_events",
+           "create_outbox_schema", "Executor", "outbox_row", "SqlOutboxStore", "SqlOutboxTransaction",
+           "OutboxTransport", "count_rows", "fetch_rows", "fetch_row"]
 
 
 metadata = MetaData()
@@ -100,7 +128,8 @@ def create_outbox_schema(engine: Engine | Connection) -> None:
 
 
 Executor = Session | Connection
-"""Where an outbox write goes: the caller's ORM session or Core connection, inside its transaction."""
+"""Where an outbox write goes: the caller's ORM session or Core connection, inside its transaction
+(or a `SqlOutboxTransaction` from `SqlOutboxStore.begin()`)."""
 
 
 def outbox_row(envelope: EventEnvelope, now: Any) -> dict[str, Any]:
@@ -110,7 +139,7 @@ def outbox_row(envelope: EventEnvelope, now: Any) -> dict[str, Any]:
         "event_type": envelope.event_type,
         "schema_version": envelope.schema_version,
         "payload": envelope.to_json_dict(),
-        "status": SysEventStatus.PENDING.value,
+        "status": _PENDING,
         "retry_count": 0,
         "next_attempt_at": None,
         "last_error": None,
@@ -121,66 +150,255 @@ def outbox_row(envelope: EventEnvelope, now: Any) -> dict[str, Any]:
     }
 
 
-class OutboxTransport:
-    """`OutboxTransport`: an `EventTransport` (reliability Outbox) that writes `sys_events` rows.
+class SqlOutboxTransaction:
+    """A transaction of `SqlOutboxStore.begin()`: a connection with its transaction open. Commits
+    on a clean ``with`` exit, rolls back on an exception."""
 
-    `write_to_outbox(executor, envelope)` inserts through the caller's session or connection, so
-    the row commits or rolls back with the caller's transaction. `publish(envelope)` (no caller
-    transaction) inserts in a transaction of its own. `acknowledge(id)` marks a row dispatched.
-    Times come from `clock` (+ `epoch` seconds, see `rustok_sim.adapters.sql.db.clock_datetime`).
+    __slots__ = ("connection", "_transaction")
 
-    Reports ``event`` ``written`` (per insert; the row only becomes real if the caller commits)
-    and ``acknowledged``.
-    """
+    def __init__(self, engine: Engine) -> None:
+        self.connection = engine.connect()
+        try:
+            self._transaction = self.connection.begin()
+        except BaseException:
+            self.connection.close()
+            raise
 
-    __slots__ = ("engine", "clock", "epoch", "observer", "name")
+    def commit(self) -> None:
+        self._end(commit=True)
 
-    def __init__(self, engine: Engine, *, clock: Clock, epoch: float = 0.0,
-                 observer: Observer | None = None, name: str = COMPONENT) -> None:
+    def rollback(self) -> None:
+        self._end(commit=False)
+
+    def _end(self, commit: bool) -> None:
+        if self.connection.closed:
+            raise OutboxTransactionError("outbox transaction already ended (committed or rolled back)")
+        try:
+            if commit:
+                self._transaction.commit()
+            else:
+                self._transaction.rollback()
+        finally:
+            self.connection.close()
+
+    def __enter__(self) -> SqlOutboxTransaction:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self.connection.closed:
+            return
+        self._end(commit=exc_type is None)
+
+
+class SqlOutboxStore:
+    """`OutboxStore` on a SQLAlchemy engine (SQLite, PostgreSQL). See the module docstring.
+
+    `epoch` (Unix seconds) is added to the model's virtual time when stamping rows, so a
+    simulation starting at t=0 can carry realistic dates."""
+
+    __slots__ = ("engine", "epoch", "epoch_us", "_pg")
+
+    def __init__(self, engine: Engine, *, epoch: float = 0.0) -> None:
+        if not isinstance(engine, Engine):
+            raise TypeError(f"SqlOutboxStore needs a SQLAlchemy Engine (make_engine(...)), got {type(engine).__name__}")
         self.engine = engine
-        self.clock = clock
         self.epoch = epoch
-        self.observer = observer
-        self.name = name
-
-    def now(self) -> Any:
-        return clock_datetime(self.clock, self.epoch)
+        self.epoch_us = round(epoch * 1_000_000)
+        self._pg = engine.dialect.name == "postgresql"
 
     def create_schema(self) -> None:
         create_outbox_schema(self.engine)
 
-    def write_to_outbox(self, executor: Executor, envelope: EventEnvelope) -> None:
-        """Insert the envelope's row through `executor` (its transaction decides its fate)."""
-        executor.execute(insert(sys_events).values(**outbox_row(envelope, self.now())))
-        if self.observer is not None:
-            self.observer.event(COMPONENT, self.name, "written", str(envelope.id), envelope.event_type,
-                                str(envelope.tenant_id))
+    def _dt(self, micros: int | None) -> datetime | None:
+        return None if micros is None else micros_datetime(micros, self.epoch_us)
 
-    # -- EventTransport ------------------------------------------------------------------
+    def _us(self, value: datetime | None) -> int | None:
+        return None if value is None else datetime_micros(value, self.epoch_us)
 
-    def publish(self, envelope: EventEnvelope) -> None:
+    def _row(self, mapping: Mapping[str, Any], cls: type[OutboxRow] = OutboxRow) -> Any:
+        us = self._us
+        return cls(mapping["id"], mapping["event_type"], mapping["schema_version"], mapping["payload"],
+                   mapping["status"], mapping["retry_count"], us(mapping["next_attempt_at"]),
+                   mapping["last_error"], mapping["claimed_by"], us(mapping["claimed_at"]),
+                   us(mapping["created_at"]), us(mapping["dispatched_at"]))
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def begin(self) -> SqlOutboxTransaction:
+        return SqlOutboxTransaction(self.engine)
+
+    def insert(self, executor: Any, row: OutboxRow) -> None:
+        if isinstance(executor, SqlOutboxTransaction):
+            executor = executor.connection
+        if not isinstance(executor, (Session, Connection)):
+            raise TypeError(f"SqlOutboxStore.insert needs a Session, a Connection or a transaction from "
+                            f"begin(), got {type(executor).__name__}")
+        payload = row.payload
+        if hasattr(payload, "to_json_dict"):
+            payload = payload.to_json_dict()
+        values = {"id": row.id, "event_type": row.event_type, "schema_version": row.schema_version,
+                  "payload": payload, "status": row.status, "retry_count": row.retry_count,
+                  "next_attempt_at": self._dt(row.next_attempt_at), "last_error": row.last_error,
+                  "claimed_by": row.claimed_by, "claimed_at": self._dt(row.claimed_at),
+                  "created_at": self._dt(row.created_at), "dispatched_at": self._dt(row.dispatched_at)}
+        try:
+            executor.execute(insert(sys_events).values(**values))
+        except IntegrityError as exc:
+            if "unique" in str(exc.orig).lower() or "duplicate" in str(exc.orig).lower():
+                raise OutboxDuplicateIdError(row.id) from None
+            raise
+
+    # -- claiming ----------------------------------------------------------------------------
+
+    def claim(self, request: ClaimRequest,
+              on_candidates: Callable[[list[uuid.UUID]], None] | None = None) -> ClaimResult:
+        if request.batch_size <= 0:
+            return NO_CLAIM
+        c = sys_events.c
+        now = micros_datetime(request.now_us, self.epoch_us)
+        due = or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now)
+        if request.lease_cutoff_us is not None:
+            unclaimed = or_(c.claimed_at.is_(None), c.claimed_at <= micros_datetime(request.lease_cutoff_us,
+                                                                                    self.epoch_us))
+        else:
+            unclaimed = c.claimed_at.is_(None)
+        candidates_q = (select(c.id, c.claimed_at).where(c.status == _PENDING, due, unclaimed)
+                        .order_by(c.created_at, c.id).limit(request.batch_size))
+        if request.recheck_eligibility:
+            claim_where = and_(c.status == _PENDING, due, unclaimed)
+            reselect_where = and_(c.status == _PENDING, c.claimed_by == request.worker, c.claimed_at == now)
+        else:
+            # Rust 02-13: only claimed_at IS NULL is re-checked; the re-select trusts claimed_by.
+            claim_where = c.claimed_at.is_(None)
+            reselect_where = and_(c.claimed_by == request.worker, c.claimed_at.is_not(None))
+
+        def claim_rows(conn: Connection, ids: list[uuid.UUID]) -> list[Any]:
+            conn.execute(update(sys_events).where(c.id.in_(ids), claim_where)
+                         .values(claimed_by=request.worker, claimed_at=now))
+            return list(conn.execute(select(sys_events).where(c.id.in_(ids), reselect_where)
+                                     .order_by(c.created_at, c.id)).mappings())
+
+        if self._pg:
+            if request.lock_candidates:
+                candidates_q = candidates_q.with_for_update(skip_locked=True)
+            with self.engine.begin() as conn:
+                candidates = conn.execute(candidates_q).all()
+                if not candidates:
+                    return NO_CLAIM
+                if on_candidates is not None:
+                    on_candidates([row.id for row in candidates])
+                rows = claim_rows(conn, [row.id for row in candidates])
+        else:
+            with self.engine.begin() as conn:
+                candidates = conn.execute(candidates_q).all()
+            if not candidates:
+                return NO_CLAIM
+            if on_candidates is not None:
+                on_candidates([row.id for row in candidates])
+            with self.engine.begin() as conn:
+                rows = claim_rows(conn, [row.id for row in candidates])
+        previous = {row.id: self._us(row.claimed_at) for row in candidates}
+        claimed = []
+        for mapping in rows:
+            event = self._row(mapping, ClaimedEvent)
+            event.previous_claimed_at = previous.get(event.id)
+            claimed.append(event)
+        return ClaimResult(len(candidates), claimed)
+
+    # -- finishing a claimed row ---------------------------------------------------------------
+
+    def _finish(self, row: ClaimedEvent, values: dict[str, Any], guarded: bool,
+                before_write: Callable[[], None] | None) -> str | None:
+        c = sys_events.c
         with self.engine.begin() as conn:
-            self.write_to_outbox(conn, envelope)
+            if guarded:
+                # Only while the claim is still ours: a row taken over after the lease must not be
+                # completed by the worker that lost it.
+                result = conn.execute(update(sys_events).where(
+                    c.id == row.id, c.status == _PENDING, c.claimed_by == row.claimed_by,
+                    c.claimed_at == self._dt(row.claimed_at)).values(**values))
+                if result.rowcount != 1:
+                    return None
+                if before_write is not None:
+                    before_write()
+                return row_state(_PENDING, row.claimed_at)
+            # Rust 02-13: find_by_id (NotFound if gone), then update by primary key only.
+            found = conn.execute(select(c.status, c.claimed_at).where(c.id == row.id)).first()
+            if found is None:
+                raise NotFoundError(f"sys_event {row.id}")
+            if before_write is not None:
+                before_write()
+            conn.execute(update(sys_events).where(c.id == row.id).values(**values))
+            return row_state(found.status, self._us(found.claimed_at))
 
-    def publish_batch(self, envelopes: list[EventEnvelope]) -> None:
-        publish_batch_sequential(self, envelopes)
+    def mark_dispatched(self, row: ClaimedEvent, now_us: int, *, guarded: bool,
+                        before_write: Callable[[], None] | None = None) -> str | None:
+        return self._finish(row, dict(status=_DISPATCHED, dispatched_at=self._dt(now_us), claimed_by=None,
+                                      claimed_at=None, last_error=None, next_attempt_at=None),
+                            guarded, before_write)
 
-    def acknowledge(self, event_id: uuid.UUID) -> None:
-        """Mark a row dispatched now and clear its claim and last error; `NotFoundError`
-        ("Not found: sys_event <id>") if there is no such row."""
-        now = self.now()
+    def reschedule(self, row: ClaimedEvent, retry_count: int, last_error: str, next_attempt_at_us: int, *,
+                   guarded: bool, before_write: Callable[[], None] | None = None) -> str | None:
+        return self._finish(row, dict(status=_PENDING, retry_count=retry_count, last_error=last_error,
+                                      next_attempt_at=self._dt(next_attempt_at_us), claimed_by=None,
+                                      claimed_at=None), guarded, before_write)
+
+    def move_to_dlq(self, row: ClaimedEvent, retry_count: int, last_error: str, *, guarded: bool,
+                    before_write: Callable[[], None] | None = None) -> str | None:
+        return self._finish(row, dict(status=_FAILED, retry_count=retry_count, last_error=last_error,
+                                      next_attempt_at=None, claimed_by=None, claimed_at=None),
+                            guarded, before_write)
+
+    def acknowledge(self, event_id: uuid.UUID, now_us: int) -> str:
+        c = sys_events.c
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(sys_events).where(sys_events.c.id == event_id).values(
-                    status=SysEventStatus.DISPATCHED.value, dispatched_at=now,
-                    claimed_by=None, claimed_at=None, last_error=None))
-            if result.rowcount == 0:
+            found = conn.execute(select(c.status, c.claimed_at).where(c.id == event_id)).first()
+            if found is None:
                 raise NotFoundError(f"sys_event {event_id}")
-        if self.observer is not None:
-            self.observer.event(COMPONENT, self.name, "acknowledged", str(event_id), "", None)
+            conn.execute(update(sys_events).where(c.id == event_id).values(
+                status=_DISPATCHED, dispatched_at=self._dt(now_us), claimed_by=None, claimed_at=None,
+                last_error=None))
+        return row_state(found.status, self._us(found.claimed_at))
 
-    def reliability_level(self) -> ReliabilityLevel:
-        return ReliabilityLevel.OUTBOX
+    # -- reading -----------------------------------------------------------------------------
+
+    def count(self, status: SysEventStatus | str | None = None) -> int:
+        return count_rows(self.engine, status)
+
+    def get(self, event_id: uuid.UUID) -> OutboxRow:
+        return self._row(fetch_row(self.engine, event_id))
+
+    def rows(self) -> list[OutboxRow]:
+        return [self._row(mapping) for mapping in fetch_rows(self.engine)]
+
+    def stale_claims(self, older_than_us: int) -> list[uuid.UUID]:
+        c = sys_events.c
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(c.id).where(
+                c.status == _PENDING, c.claimed_at.is_not(None),
+                c.claimed_at <= micros_datetime(older_than_us, self.epoch_us)).order_by(c.created_at, c.id)).scalars())
+
+    def __repr__(self) -> str:
+        return f"SqlOutboxStore({self.engine.url.render_as_string(hide_password=True)!r})"
+
+
+class OutboxTransport(model_outbox.OutboxTransport):
+    """`OutboxTransport` on a SQLAlchemy engine: the model's transport over a `SqlOutboxStore`.
+
+    `write_to_outbox(executor, envelope)` inserts through the caller's ORM `Session` or Core
+    `Connection`, so the row commits or rolls back with the caller's transaction. Times come from
+    `clock` (+ `epoch` seconds, see `rustok_sim.adapters.sql.db`)."""
+
+    __slots__ = ("engine", "epoch")
+
+    def __init__(self, engine: Engine, *, clock: Clock, epoch: float = 0.0,
+                 observer: Observer | None = None, name: str = COMPONENT) -> None:
+        super().__init__(SqlOutboxStore(engine, epoch=epoch), clock=clock, observer=observer, name=name)
+        self.engine = engine
+        self.epoch = epoch
+
+    def create_schema(self) -> None:
+        create_outbox_schema(self.engine)
 
     def __repr__(self) -> str:
         return f"OutboxTransport({self.engine.url.render_as_string(hide_password=True)!r})"

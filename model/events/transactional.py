@@ -2,9 +2,11 @@
 
 Validates a domain event, wraps it in an envelope and hands it to one `EventTransport`:
 
-- an `OutboxTransport` gets the envelope **inside the caller's transaction** (`publish_in_tx`
-  writes the `sys_events` row through the caller's session or connection), so a rollback
-  discards it and a commit persists it as ``pending`` for the relay;
+- an `OutboxTransport` (`rustok_sim.model.events.outbox`, over any `OutboxStore`; the SQL one is
+  `rustok_sim.adapters.sql.outbox.OutboxTransport`) gets the envelope **inside the caller's
+  transaction** (`publish_in_tx` writes the row through the caller's executor: a transaction
+  from ``store.begin()``, or for the SQL store a Session / Connection), so a rollback discards it
+  and a commit persists it as ``pending`` for the relay;
 - any other transport (memory, streaming) cannot take part in the transaction, so Rust logs a
   warn and publishes **immediately**. The event is then out before the transaction's outcome
   is known and a rollback does not retract it: the leak is kept, and reported as a ``decision``
@@ -13,6 +15,8 @@ Validates a domain event, wraps it in an envelope and hands it to one `EventTran
 Validation failure raises `ValidationError` whose text is
 ``Validation error: Event validation failed: <EventValidationError text>``; nothing is written or
 published. `publish` (no transaction) validates the same way and calls `transport.publish`.
+
+State outside the table: none; the bus is stateless between calls (it has no transition table).
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from rustok_sim.adapters.sql.outbox import Executor, OutboxTransport
 from rustok_sim.model.core.trace import Observer
 from rustok_sim.model.events.bus import EventTransport, ValidationError
+from rustok_sim.model.events.outbox import OutboxTransport
 from rustok_sim.model.events.validation import EventValidationError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -51,8 +55,11 @@ class TransactionalEventBus:
 
     __slots__ = ("transport", "ids", "observer", "name")
 
-    def __init__(self, transport: EventTransport, *, ids: IdGenerator | None = None,
+    def __init__(self, transport: EventTransport, *, ids: IdGenerator,
                  observer: Observer | None = None, name: str = COMPONENT) -> None:
+        if not callable(getattr(ids, "new_id", None)):
+            raise TypeError(f"TransactionalEventBus needs ids= a seeded IdGenerator (envelope ids reach the "
+                            f"trace), got {type(ids).__name__}")
         self.transport = transport
         self.ids = ids
         self.observer = observer
@@ -72,11 +79,12 @@ class TransactionalEventBus:
             raise EventPublishValidationError(exc) from None
         return EventEnvelope.new(tenant_id, actor_id, event, ids=self.ids)
 
-    def publish_in_tx(self, executor: Executor, tenant_id: uuid.UUID, actor_id: uuid.UUID | None,
+    def publish_in_tx(self, executor: Any, tenant_id: uuid.UUID, actor_id: uuid.UUID | None,
                       event: Any) -> EventEnvelope:
-        """Publish as part of the caller's transaction (`executor`: an ORM `Session` or Core
-        `Connection` with a transaction open). Outbox: the row is written through `executor`.
-        Other transports: published now, whatever the transaction later does."""
+        """Publish as part of the caller's transaction (`executor`: what the outbox's store takes,
+        e.g. a transaction from ``store.begin()`` or a SQLAlchemy Session / Connection with a
+        transaction open). Outbox: the row is written through `executor`. Other transports:
+        published now, whatever the transaction later does."""
         envelope = self._validated_envelope(tenant_id, actor_id, event)
         transport = self.transport
         if isinstance(transport, OutboxTransport):  # Rust: as_any().downcast_ref::<OutboxTransport>()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import uuid
 from datetime import timedelta
@@ -112,8 +113,26 @@ def outbox(db_engine) -> Outbox:
 def test_config_defaults_match_the_spec():
     config = RelayConfig()
     assert (config.batch_size, config.max_attempts, config.backoff_base_s, config.backoff_max_s) == (100, 5, 1.0, 60.0)
-    assert config.worker_id.startswith("relay-") and uuid.UUID(config.worker_id.removeprefix("relay-")).version == 4
+    assert config.worker_id is None  # drawn from the relay's seeded ids (Rust: relay-<uuid v4>)
     assert config.variant == "faithful" and config.claim_ttl_s == 60.0
+
+
+def test_default_worker_id_is_a_v4_uuid_drawn_from_the_seeded_source(db_engine):
+    relays = [OutboxRelay(db_engine, Recording(), clock=ManualClock(), ids=random.Random(7)) for _ in range(2)]
+    worker = relays[0].worker_id
+    assert worker.startswith("relay-") and uuid.UUID(worker.removeprefix("relay-")).version == 4
+    assert relays[1].worker_id == worker, "the same seed gives the same worker id"
+    assert OutboxRelay(db_engine, Recording(), clock=ManualClock(), ids=random.Random(8)).worker_id != worker
+    assert relays[0].name == worker
+
+
+def test_a_relay_without_worker_id_or_seeded_ids_is_a_clear_type_error(db_engine):
+    with pytest.raises(TypeError, match="needs a worker id: RelayConfig.worker_id=.... or ids= a seeded"):
+        OutboxRelay(db_engine, Recording(), clock=ManualClock())
+    with pytest.raises(TypeError, match="OutboxRelay needs clock= a zero-argument callable"):
+        OutboxRelay(db_engine, Recording(), RelayConfig(worker_id="w"), clock=None)
+    with pytest.raises(TypeError, match="config must be a RelayConfig, got dict"):
+        OutboxRelay(db_engine, Recording(), {"worker_id": "w"}, clock=ManualClock())
 
 
 def test_backoff_doubles_from_one_second_and_caps_at_sixty():
@@ -435,8 +454,9 @@ def test_a_hardened_reclaim_is_its_own_row_transition(outbox):
     outbox.relay(Recording(), worker_id="dead", variant="hardened").claim_batch()
     outbox.clock.advance(60)
     outbox.relay(Recording(), worker_id="survivor", variant="hardened").process_pending_once()
-    causes = [t.trigger for t in outbox.trace.transitions("sys_event")]
-    assert causes == ["claim by dead", "reclaim by survivor", "published by survivor"]
+    moves = [(t.trigger, t.detail) for t in outbox.trace.transitions("sys_event")]
+    assert moves == [("claim", {"worker": "dead"}), ("reclaim", {"worker": "survivor"}),
+                     ("published", {"worker": "survivor"})]
 
 
 def test_rows_are_listed_in_creation_order(outbox):
