@@ -44,7 +44,8 @@ import redis
 from pydantic import BaseModel, ConfigDict, Field
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from rustok_sim.model.core.clock import Clock
+
+from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
 from rustok_sim.model.tenancy.cache import CacheBackend, CacheError, CacheStats, InMemoryCacheBackend
@@ -149,14 +150,25 @@ class RedisCacheBackend:
     """
 
     __slots__ = ("config", "clock", "client", "faults", "breaker", "observer", "name", "charged",
-                 "_prefix")
+                 "_prefix", "_decisions")
 
     def __init__(self, config: RedisCacheConfig | None = None, *, clock: Clock,
                  client: redis.Redis | None = None, faults: RedisFaults | None = None,
                  breaker: CircuitBreaker | None = None, observer: Observer | None = None,
                  name: str = "redis_cache") -> None:
-        self.config = config = config or RedisCacheConfig()
-        self.clock, self.faults, self.observer, self.name = clock, faults, observer, name
+        if config is None:
+            config = RedisCacheConfig()
+        elif not isinstance(config, RedisCacheConfig):
+            raise TypeError(f"RedisCacheBackend needs a RedisCacheConfig (or None for the defaults), got "
+                            f"{type(config).__name__}; build one with RedisCacheConfig(**fields)")
+        if faults is not None and not isinstance(faults, RedisFaults):
+            raise TypeError(f"faults= must be a RedisFaults, got {type(faults).__name__}")
+        if breaker is not None and not isinstance(breaker, CircuitBreaker):
+            raise TypeError(f"breaker= must be a CircuitBreaker, got {type(breaker).__name__}")
+        self.config = config
+        self.clock = require_clock(clock, "RedisCacheBackend")
+        self.faults, self.observer, self.name = faults, observer, name
+        self._decisions = observer if observer is not None and observer.wants("decision") else None
         if client is None:
             if config.url is None:
                 server = faults.fake_server if faults is not None else fakeredis.FakeServer()
@@ -212,12 +224,12 @@ class RedisCacheBackend:
         try:
             return self.breaker.call(self._guarded, fn, *args)
         except CircuitOpenError:
-            if self.observer is not None:
-                self.observer.decision(COMPONENT, self.name, "rejected", "circuit_open", {"op": op})
+            if self._decisions is not None:
+                self._decisions.decision(COMPONENT, self.name, "rejected", "circuit_open", {"op": op})
             raise CacheError(CIRCUIT_OPEN_MESSAGE) from None
         except redis.RedisError as exc:
-            if self.observer is not None:
-                self.observer.decision(COMPONENT, self.name, "failed", type(exc).__name__,
+            if self._decisions is not None:
+                self._decisions.decision(COMPONENT, self.name, "failed", type(exc).__name__,
                                        {"op": op, "error": str(exc)})
             raise CacheError(str(exc)) from exc
 
@@ -237,23 +249,27 @@ class RedisCacheBackend:
         self._run("health", ping)
 
     def get(self, key: str) -> bytes | None:
-        raw = self._run("get", self.client.get, self.full_key(key))
-        if raw is None:
+        reply = self._run("get", self.client.get, self.full_key(key))
+        if reply is None:
             return None
+        # A client built with decode_responses=True answers str; the payload is bytes either way.
+        raw = reply.encode("utf-8") if isinstance(reply, str) else bytes(reply)
         if raw[:len(_MAGIC)] == _MAGIC and len(raw) >= _HEADER:
             (deadline,) = _DEADLINE.unpack_from(raw, len(_MAGIC))
             if self.clock() > deadline:
                 return None
-            return bytes(raw[_HEADER:])
-        return bytes(raw)
+            return raw[_HEADER:]
+        return raw
 
     def set(self, key: str, value: bytes) -> None:
         self.set_with_ttl(key, value, self.config.ttl)
 
     def set_with_ttl(self, key: str, value: bytes, ttl: float) -> None:
         """SET with ``EX int(ttl)`` (truncated, as Rust's `Duration::as_secs`)."""
-        if not (ttl >= 0 and math.isfinite(ttl)):
+        if isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not (ttl >= 0 and math.isfinite(ttl)):
             raise ValueError(f"ttl must be a finite number of seconds >= 0, got {ttl!r}")
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(f"cache values are bytes, got {type(value).__name__} for key {key!r:.80}")
         seconds = int(ttl)
         payload = _MAGIC + _DEADLINE.pack(self.clock() + seconds) + bytes(value)
         full_key = self.full_key(key)

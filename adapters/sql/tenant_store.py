@@ -7,17 +7,22 @@ resolver never calls it. A driver takes the resolver's load ticket, calls `find(
 hands the result to ``resolver.complete(ticket, ...)``: the context, None (not found) or the
 `TenantDatabaseError` this store raised.
 
-Errors mirror Rust's `TenantError` of ``tenant_v2.rs``: `TenantNotFoundError` ("Tenant not
-found"), `TenantDatabaseError` ("Database error: ...").
+`TenantContext` and the tenant errors (`TenantNotFoundError`, `TenantDatabaseError`) are the
+model's (`rustok_sim.model.tenancy.context`); this adapter only maps rows to them.
+
+Ids. A tenant created without an id gets one from the store's seeded generator
+(``random.Random(seed)``, version-4 layout), never from `uuid4()`: the same seed gives the same
+tenants, so (config, seed) fixes a scenario's trace. Stores writing to one shared database need
+distinct seeds (or explicit ids), or their ids collide (a `TenantDatabaseError`).
 """
 
 from __future__ import annotations
 
+import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantError, TenantNotFoundError
-from rustok_sim.model.tenancy.keys import IdentifierKind, TenantKey
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -36,12 +41,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantNotFoundError
+from rustok_sim.model.tenancy.keys import IdentifierKind, TenantKey
+
 __all__ = [
     "DEFAULT_URL",
-    "TenantContext",
-    "TenantDatabaseError",
-    "TenantError",
-    "TenantNotFoundError",
     "TenantStore",
     "metadata",
     "tenants",
@@ -74,10 +78,19 @@ class TenantStore:
     existing `engine`. The table is created if missing.
 
     Every database failure is raised as `TenantDatabaseError` (the SQLAlchemy error is its
-    cause); a missing tenant is None from the `find*` methods.
+    cause); a missing tenant is None from the `find*` methods. `seed` seeds the ids `create`
+    gives tenants created without one.
     """
 
-    def __init__(self, url: str = DEFAULT_URL, *, engine: Engine | None = None) -> None:
+    def __init__(self, url: str = DEFAULT_URL, *, engine: Engine | None = None, seed: int = 0) -> None:
+        if not isinstance(url, str):
+            raise TypeError(f"TenantStore url must be a SQLAlchemy URL string, got {type(url).__name__}")
+        if engine is not None and not isinstance(engine, Engine):
+            raise TypeError(f"TenantStore engine= must be a sqlalchemy Engine, got {type(engine).__name__}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"TenantStore seed must be an int, got {type(seed).__name__} {seed!r}")
+        rng = random.Random(seed)
+        self._new_id: Callable[[], uuid.UUID] = lambda: uuid.UUID(int=rng.getrandbits(128), version=4)
         if engine is None:
             if url.startswith("sqlite") and (":memory:" in url or url.rstrip("/").endswith("sqlite:")):
                 # One shared connection, or every new connection would see an empty database.
@@ -100,8 +113,9 @@ class TenantStore:
     def create(self, name: str, slug: str, domain: str | None = None,
                settings: dict[str, Any] | None = None, is_active: bool = True,
                id: uuid.UUID | None = None) -> TenantContext:
-        """Insert a tenant and return it. A duplicate id, slug or domain is a TenantDatabaseError."""
-        ctx = TenantContext(id=id or uuid.uuid4(), name=name, slug=slug, domain=domain,
+        """Insert a tenant and return it (without `id`: the next seeded id). A duplicate id, slug
+        or domain is a TenantDatabaseError; a field of the wrong type a TypeError."""
+        ctx = TenantContext(id=self._new_id() if id is None else id, name=name, slug=slug, domain=domain,
                             settings=dict(settings or {}), is_active=is_active)
         self._run(lambda conn: conn.execute(insert(tenants).values(
             id=ctx.id, name=ctx.name, slug=ctx.slug, domain=ctx.domain,
@@ -146,6 +160,8 @@ class TenantStore:
     def find(self, key: TenantKey) -> TenantContext | None:
         """The loader query for a key: by id, slug or domain (exact equality). The active flag is
         not checked, as in V1: an inactive tenant still resolves."""
+        if not isinstance(key, TenantKey):
+            raise TypeError(f"TenantStore.find needs a TenantKey, got {type(key).__name__} {key!r:.60}")
         if key.kind is IdentifierKind.UUID:
             return self.find_by_id(uuid.UUID(key.value))
         if key.kind is IdentifierKind.SLUG:

@@ -288,6 +288,12 @@ class ExpiringLruCache(Generic[K, V]):
         return ExpiringLruStats(self._evictions, self._expirations, self._invalidations, len(self))
 
 
+def _as_bytes(key: str, value: object) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(f"cache values are bytes, got {type(value).__name__} for key {key!r:.80}")
+    return bytes(value)
+
+
 class InMemoryCacheBackend:
     """RusToK's moka `InMemoryCacheBackend`: TTL (seconds) and capacity, bytes values.
 
@@ -311,11 +317,11 @@ class InMemoryCacheBackend:
         return self.cache.get(key)
 
     def set(self, key: str, value: bytes) -> None:
-        self.cache.insert(key, bytes(value))
+        self.cache.insert(key, _as_bytes(key, value))
 
     def set_with_ttl(self, key: str, value: bytes, ttl: float) -> None:
         """Rust (02-14 on) ignores `ttl` here and applies the backend's TTL; so do we."""
-        self.cache.insert(key, bytes(value))
+        self.cache.insert(key, _as_bytes(key, value))
 
     def invalidate(self, key: str) -> None:
         self.cache.invalidate(key)

@@ -27,11 +27,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Union
+from typing import TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from rustok_sim.model.tenancy.keys import IdentifierKind, TenantKey
 from rustok_sim.model.tenancy.validation import (
+    MAX_EXCERPT_CHARS,
     TenantIdentifierValidator,
     TenantValidationError,
     classify_identifier,
@@ -56,8 +58,8 @@ DEFAULT_TENANT_ID = uuid.UUID(int=1)
 
 HOST_MODES = frozenset({"host", "domain", "subdomain"})
 
-HeaderValue = Union[str, bytes]
-Headers = Union[Mapping[str, HeaderValue], Iterable[tuple[str, HeaderValue]]]
+HeaderValue: TypeAlias = str | bytes
+Headers: TypeAlias = Mapping[str, HeaderValue] | Iterable[tuple[str, HeaderValue]]
 
 _TOKEN = re.compile(r"\A[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 
@@ -102,6 +104,15 @@ def http_status(error: BaseException) -> int:
 # --------------------------------------------------------------------------------------------
 # Reading headers
 # --------------------------------------------------------------------------------------------
+
+
+def _settings(settings: object) -> TenantSettings:
+    if settings is None:
+        return TenantSettings()
+    if not isinstance(settings, TenantSettings):
+        raise TypeError(f"tenant settings must be a TenantSettings (or None for the defaults), got "
+                        f"{type(settings).__name__}; build one with TenantSettings(**fields)")
+    return settings
 
 
 def _is_visible_ascii(value: HeaderValue) -> bool:
@@ -189,7 +200,7 @@ def _effective_host(headers: Headers) -> str | None:
 
 def resolve_identifier_v1(headers: Headers, settings: TenantSettings | None = None) -> TenantKey:
     """The key V1 resolves this request by; raises `TenantIdentifierError` (400)."""
-    settings = settings or TenantSettings()
+    settings = _settings(settings)
     default = TenantKey.uuid(settings.default_id)
     if not settings.enabled:
         return default
@@ -212,7 +223,8 @@ def resolve_identifier_v1(headers: Headers, settings: TenantSettings | None = No
         try:
             return TenantKey.host(TenantIdentifierValidator.validate_host(host))
         except TenantValidationError as exc:
-            raise TenantIdentifierError(f"invalid tenant hostname {host!r}: {exc}", exc) from None
+            shown = host if len(host) <= MAX_EXCERPT_CHARS else f"{host[:MAX_EXCERPT_CHARS]}... ({len(host)} chars)"
+            raise TenantIdentifierError(f"invalid tenant hostname {shown!r}: {exc}", exc) from None
     return default
 
 
@@ -224,7 +236,7 @@ def resolve_identifier_v1(headers: Headers, settings: TenantSettings | None = No
 def resolve_identifier_v2(headers: Headers, settings: TenantSettings | None = None) -> TenantKey:
     """The key V2 resolves this request by; raises `TenantIdentifierError` (400) when no header
     names one. `enabled` and `resolution` are not consulted (V2 reads headers only)."""
-    settings = settings or TenantSettings()
+    settings = _settings(settings)
     names = [settings.header_name]
     if settings.header_name.lower() != "x-tenant-id":
         names.append("X-Tenant-ID")

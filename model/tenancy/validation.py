@@ -47,6 +47,7 @@ from rustok_sim.model.core.rust import (
 
 __all__ = [
     "MAX_HOST_BYTES",
+    "MAX_EXCERPT_CHARS",
     "MAX_LABEL_BYTES",
     "MAX_SLUG_BYTES",
     "NIL_UUID",
@@ -133,25 +134,38 @@ _DISPLAY: Final[dict[TenantValidationErrorKind, str]] = {
 }
 
 
+MAX_EXCERPT_CHARS: Final = 256
+"""How much of an offending value an error keeps: an identifier can be megabytes long (a header
+is attacker-controlled), and an error is logged, pickled to workers and put in traces. Every
+valid-length identifier (a 253-byte host at most) fits whole."""
+
+
 class TenantValidationError(ValueError):
     """A tenant identifier broke a rule. `str(err)` is exactly the Rust `Display` text.
 
     `kind` is the Rust variant (a `TenantValidationErrorKind`, equal to its name as a str, e.g.
     `"Reserved"`). `value` is the normalised (trimmed, lowercased) identifier the failing check
     looked at; only `Reserved` carries it in Rust, for the other kinds it is extra context.
+    A value longer than `MAX_EXCERPT_CHARS` is kept as its first `MAX_EXCERPT_CHARS` characters
+    (`truncated` is then True); `length` is always the UTF-8 byte length of the whole value.
     """
 
-    def __init__(self, kind: TenantValidationErrorKind | str, value: str) -> None:
+    def __init__(self, kind: TenantValidationErrorKind | str, value: str, length: int | None = None) -> None:
         self.kind = TenantValidationErrorKind(kind)
-        self.value = value
-        super().__init__(_DISPLAY[self.kind].format(value))
+        if not isinstance(value, str):
+            raise TypeError(f"TenantValidationError value must be str, got {type(value).__name__}")
+        self.length = utf8_len(value) if length is None else length
+        self.truncated = len(value) > MAX_EXCERPT_CHARS or (length is not None and length > utf8_len(value))
+        self.value = value[:MAX_EXCERPT_CHARS]
+        super().__init__(_DISPLAY[self.kind].format(self.value))
 
-    def __reduce__(self) -> tuple[type[TenantValidationError], tuple[str, str]]:
+    def __reduce__(self) -> tuple[type[TenantValidationError], tuple[str, str, int]]:
         # Keeps the error picklable (dask workers) despite the non-message constructor.
-        return (type(self), (self.kind.value, self.value))
+        return (type(self), (self.kind.value, self.value, self.length))
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(kind={self.kind.value!r}, value={self.value!r})"
+        cut = f"... ({self.length} bytes)" if self.truncated else ""
+        return f"{type(self).__name__}(kind={self.kind.value!r}, value={self.value!r}{cut})"
 
 
 class TenantIdentifierTypeError(TypeError):

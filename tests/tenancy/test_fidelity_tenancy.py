@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from rustok_sim.adapters.redis_cache import CIRCUIT_OPEN_MESSAGE, RedisCacheBackend, RedisCacheConfig, RedisFaults
 from rustok_sim.adapters.sql.tenant_store import TenantStore
 from rustok_sim.model.core.clock import ManualClock

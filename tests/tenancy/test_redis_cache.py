@@ -3,14 +3,15 @@ on a private redis-server that the outage test kills and restarts."""
 
 from __future__ import annotations
 
+import os
 import socket
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
+
 from rustok_sim.adapters.redis_cache import (
     CIRCUIT_OPEN_MESSAGE,
     RedisCacheBackend,
@@ -265,8 +266,9 @@ def test_client_for_url_does_not_retry() -> None:
 
 
 @pytest.fixture
-def shared(redis_url: str, clock: ManualClock) -> Iterator[RedisCacheBackend]:
-    prefix = f"rustok-sim-test:{uuid.uuid4()}"
+def shared(redis_url: str, clock: ManualClock, request: pytest.FixtureRequest) -> Iterator[RedisCacheBackend]:
+    # Unique per process and test on the shared server; no random ids (tests are deterministic).
+    prefix = f"rustok-sim-test:{os.getpid()}:{request.node.name}"
     config = RedisCacheConfig(url=redis_url, prefix=prefix, ttl=300, socket_timeout=1.0,
                               socket_connect_timeout=1.0,
                               breaker=CircuitBreakerConfig(failure_threshold=3, success_threshold=2,

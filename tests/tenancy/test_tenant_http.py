@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+
 from rustok_sim.model.tenancy.cache import CacheError
 from rustok_sim.model.tenancy.context import TenantDatabaseError, TenantNotFoundError
 from rustok_sim.model.tenancy.http import (
@@ -104,7 +105,7 @@ def test_v1_disabled_or_unknown_resolution_means_the_default_tenant() -> None:
     headers = {"X-Tenant-ID": "acme", "Host": "acme.example.com"}
     assert resolve_identifier_v1(headers, TenantSettings(enabled=False)) == DEFAULT_KEY
     assert resolve_identifier_v1(headers, TenantSettings(resolution="cookie")) == DEFAULT_KEY
-    custom = uuid.uuid4()
+    custom = uuid.UUID("5d8a6c1e-3b2f-4e7a-9c0d-1f2e3a4b5c6d")  # any id but the default
     assert resolve_identifier_v1({}, TenantSettings(enabled=False, default_id=custom)) == TenantKey.uuid(custom)
 
 
@@ -167,7 +168,7 @@ def test_v2_header_order() -> None:
 
 
 def test_v2_configured_header_first_then_literal_x_tenant_id() -> None:
-    other = str(uuid.uuid4())
+    other = "9b1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f"
     settings = TenantSettings(header_name="X-Org")
     assert resolve_identifier_v2({"X-Org": U, "X-Tenant-ID": other}, settings) == TenantKey.uuid(U)
     assert resolve_identifier_v2({"X-Org": "nope", "X-Tenant-ID": other}, settings) == TenantKey.uuid(other)

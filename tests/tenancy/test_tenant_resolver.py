@@ -9,6 +9,7 @@ import pytest
 import simpy
 from hypothesis import given
 from hypothesis import strategies as st
+
 from rustok_sim.adapters.sql.tenant_store import TenantStore
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+
 from rustok_sim.adapters.redis_cache import RedisCacheBackend, RedisCacheConfig, RedisFaults, open_cache_backend
 from rustok_sim.adapters.sql.tenant_store import TenantStore
 from rustok_sim.model.core.clock import ManualClock

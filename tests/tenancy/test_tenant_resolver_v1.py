@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from rustok_sim.adapters.redis_cache import RedisCacheBackend, RedisCacheConfig, RedisFaults
 from rustok_sim.adapters.sql.tenant_store import TenantStore
 from rustok_sim.model.core.clock import ManualClock

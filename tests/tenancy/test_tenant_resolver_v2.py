@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from rustok_sim.adapters.sql.tenant_store import TenantStore
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError

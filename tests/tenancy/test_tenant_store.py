@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from rustok_sim.adapters.sql.tenant_store import TenantStore
 from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantNotFoundError
 from rustok_sim.model.tenancy.keys import TenantKey
@@ -19,7 +20,7 @@ def test_find_by_each_kind(store: TenantStore, acme: TenantContext) -> None:
 
 def test_missing_tenant_is_none(store: TenantStore) -> None:
     assert store.find(TenantKey.slug("nobody")) is None
-    assert store.find(TenantKey.uuid(uuid.uuid4())) is None
+    assert store.find(TenantKey.uuid(uuid.UUID(int=0xdead))) is None
     assert store.find(TenantKey.host("nobody.example.com")) is None
 
 

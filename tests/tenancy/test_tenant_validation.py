@@ -12,6 +12,7 @@ import pickle
 import uuid
 
 import pytest
+
 from rustok_sim.model.tenancy.validation import (
     NIL_UUID,
     RESERVED_SLUGS,

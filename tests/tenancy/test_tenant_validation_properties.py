@@ -18,6 +18,7 @@ import uuid
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from rustok_sim.model.tenancy.validation import (
     RESERVED_SLUGS,
     SLUG_PATTERN,
