@@ -7,10 +7,10 @@ import uuid
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.events.bus import EventBus, EventBusConfig, ExternalError, NoReceiversError
-from tests.events.drivers import run_until_idle
 from rustok_sim.model.events.dispatcher import (
     OK,
     PROFILE_VARIANTS,
@@ -25,6 +25,7 @@ from rustok_sim.model.events.dispatcher import (
 from rustok_sim.model.events.domain import IndexUpdated, NodeCreated
 from rustok_sim.model.events.ids import IdGenerator
 from rustok_sim.model.resilience.backpressure import USIZE_MAX, BackpressureConfig, BackpressureController
+from tests.events.drivers import run_until_idle
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 TARGET = uuid.UUID("33333333-3333-3333-3333-333333333333")

@@ -1,0 +1,185 @@
+"""us per arrival: an M/M/1/K queue in simpy, bare vs through the event bus and dispatcher.
+
+The bare loop is the baseline: Poisson arrivals (lambda), one server with exponential service
+(mu), room for K in the system; an arrival that finds K is lost. The model loops run the same
+story, same seed, with the model in the loop: the arrival publishes a real `EventEnvelope`
+through an `EventBus` whose `BackpressureController` (max depth K, critical fraction 1.0) is
+the K limit, and the server is a simpy process that takes `HandlerWork` from the
+`EventDispatcher` (woken by its work-available hook, never polling), holds it for the service
+time, then completes it (which releases the slot). Ratios are measured in one process with the
+cases interleaved in each round; the median round counts.
+
+Target (issue 7, section 6): the dispatcher with real envelopes and the trace at transition
+level (TraceRecorder(clock, kinds={"transition"})) within 2.0x bare simpy per arrival.
+Exit 0 when met, 1 when missed (says which), 2 when simpy is missing.
+Run: python benchmarks/dispatcher.py [--arrivals N] [--rounds R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+import uuid
+
+try:
+    import simpy
+except ImportError:  # pragma: no cover - exercised only without the bench extra
+    print("benchmarks/dispatcher.py needs simpy (pip install simpy)", file=sys.stderr)
+    sys.exit(2)
+
+from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.events.bus import BackpressureRejectedError, EventBus
+from rustok_sim.model.events.dispatcher import OK, DispatcherConfig, EventDispatcher
+from rustok_sim.model.events.domain import NodeCreated
+from rustok_sim.model.events.ids import IdGenerator
+from rustok_sim.model.resilience.backpressure import BackpressureConfig, BackpressureController
+
+LAMBDA, MU, K = 9.0, 10.0, 10
+TARGET = 2.0
+TENANT = uuid.UUID(int=1)
+EVENT = NodeCreated(node_id=uuid.UUID(int=2), kind="post")
+
+
+class _Sink:
+    name = "read_model"
+
+    def handles(self, event: object) -> bool:
+        return True
+
+    def handle(self, envelope: object) -> None:
+        return None
+
+    def on_error(self, envelope: object, error: BaseException) -> None:
+        return None
+
+
+def bare(arrivals: int, seed: int) -> dict[str, int]:
+    env = simpy.Environment()
+    rng = random.Random(seed)
+    queue: list[int] = []
+    state = {"lost": 0, "served": 0, "wake": None, "busy": 0}
+
+    def source():
+        for n in range(arrivals):
+            yield env.timeout(rng.expovariate(LAMBDA))
+            if len(queue) + state["busy"] >= K:  # K in the system, the one in service included
+                state["lost"] += 1
+                continue
+            queue.append(n)
+            wake = state["wake"]
+            if wake is not None:
+                state["wake"] = None
+                wake.succeed()
+
+    def server():
+        while True:
+            if not queue:
+                state["wake"] = env.event()
+                yield state["wake"]
+            queue.pop(0)
+            state["busy"] = 1
+            yield env.timeout(rng.expovariate(MU))
+            state["busy"] = 0
+            state["served"] += 1
+
+    env.process(server())
+    env.run(env.process(source()))
+    return {"lost": state["lost"], "served": state["served"]}
+
+
+def through_model(arrivals: int, seed: int, trace_kinds: set[str] | None) -> dict[str, int]:
+    env = simpy.Environment()
+    rng = random.Random(seed)
+    clock = lambda: env.now  # noqa: E731 - the driver's clock is simpy's
+    trace = TraceRecorder(clock, kinds=trace_kinds) if trace_kinds is not None else None
+    controller = BackpressureController(BackpressureConfig(K, 0.9, 1.0))
+    bus = EventBus(backpressure=controller, ids=IdGenerator(clock, seed), observer=trace)
+    dispatcher = EventDispatcher(bus, DispatcherConfig(max_concurrent=1), clock=clock, observer=trace)
+    dispatcher.register(_Sink()).start()
+    state = {"lost": 0, "served": 0, "wake": None}
+
+    def wake_server() -> None:
+        wake = state["wake"]
+        if wake is not None:
+            state["wake"] = None
+            wake.succeed()
+
+    dispatcher.on_work_available(wake_server)
+    publish, pump, next_work, complete = bus.publish, dispatcher.pump, dispatcher.next_work, dispatcher.complete
+
+    def source():
+        for _ in range(arrivals):
+            yield env.timeout(rng.expovariate(LAMBDA))
+            try:
+                publish(TENANT, None, EVENT)
+            except BackpressureRejectedError:
+                state["lost"] += 1
+                continue
+            pump()
+
+    def server():
+        while True:
+            work = next_work()
+            if work is None:
+                state["wake"] = env.event()
+                yield state["wake"]
+                continue
+            yield env.timeout(rng.expovariate(MU))
+            complete(work, OK)
+            state["served"] += 1
+
+    env.process(server())
+    env.run(env.process(source()))
+    return {"lost": state["lost"], "served": state["served"], "records": len(trace) if trace else 0}
+
+
+def measure(arrivals: int, rounds: int, seed: int = 7) -> dict[str, object]:
+    cases = {
+        "bare_simpy": lambda: bare(arrivals, seed),
+        "dispatcher_no_trace": lambda: through_model(arrivals, seed, None),
+        "dispatcher_trace_transitions": lambda: through_model(arrivals, seed, {"transition"}),
+        "dispatcher_trace_full": lambda: through_model(arrivals, seed, set()
+                                                       | {"transition", "decision", "sample", "event", "anomaly", "fault"}),
+    }
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    outcome: dict[str, dict[str, int]] = {}
+    for _ in range(rounds):
+        for name, run in cases.items():
+            start = time.perf_counter()
+            outcome[name] = run()
+            times[name].append(time.perf_counter() - start)
+    per_arrival = {name: statistics.median(t) / arrivals * 1e6 for name, t in times.items()}
+    base = per_arrival["bare_simpy"]
+    return {"arrivals": arrivals, "rounds": rounds, "us_per_arrival": per_arrival,
+            "ratio_to_bare": {name: value / base for name, value in per_arrival.items()},
+            "outcome": outcome}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arrivals", type=int, default=50_000, help="arrivals per run (issue 7 measured 200000)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; the median counts")
+    args = parser.parse_args(argv)
+    if args.arrivals < 1 or args.rounds < 1:
+        parser.error("--arrivals and --rounds must be at least 1")
+    result = measure(args.arrivals, args.rounds)
+    print(f"M/M/1/K lambda={LAMBDA} mu={MU} K={K}, {args.arrivals} arrivals, median of {args.rounds} rounds")
+    print(f"{'case':32} {'us/arrival':>10} {'x bare':>8}")
+    for name, value in result["us_per_arrival"].items():  # type: ignore[union-attr]
+        print(f"{name:32} {value:10.2f} {result['ratio_to_bare'][name]:8.2f}")  # type: ignore[index]
+    print(json.dumps(result, sort_keys=True))
+    ratio = result["ratio_to_bare"]["dispatcher_trace_transitions"]  # type: ignore[index]
+    if ratio > TARGET:
+        print(f"MISSED: dispatcher with the trace at transition level is {ratio:.2f}x bare simpy "
+              f"(target {TARGET}x)", file=sys.stderr)
+        return 1
+    print(f"met: dispatcher with the trace at transition level is {ratio:.2f}x bare simpy (target {TARGET}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
