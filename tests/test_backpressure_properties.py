@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.resilience.backpressure import (
@@ -88,3 +89,22 @@ def test_traced_transitions_replay_to_the_final_state(config, operations):
         assert t.from_state == state
         state = t.to_state
     assert state == c.state.value
+
+
+@given(configs(), ops, st.sampled_from(["faithful", "hardened"]), st.sampled_from(["none", "transitions", "all"]))
+def test_the_table_keeps_the_stored_state_equal_to_the_state_of_the_depth_observed_or_not(
+        config, operations, variant, observed):
+    # Releases are not matched here, so faithful wraps the usize and hardened saturates: the
+    # stored state, moved only by the table's triggers, must still be the state of the depth.
+    recorder = TraceRecorder(ManualClock(), kinds={"transition"} if observed == "transitions" else None)
+    c = BackpressureController(config.model_copy(update={"variant": variant}),
+                               observer=None if observed == "none" else recorder)
+    for op in operations:
+        if op == "acquire":
+            before = c.current_depth
+            assert c.admit() == (before < config.critical_depth())
+        else:
+            c.release()
+        assert c.state is expected_state(c.current_depth, config)
+    if observed != "none":
+        assert all(t.to_state != t.from_state for t in recorder.transitions())

@@ -804,7 +804,7 @@ def test_bp_rejects_at_the_critical_depth_with_queue_full_current_and_max():
 
 def test_bp_default_rejection_text():
     c, _ = ctl(10_000, 0.7, 0.9)
-    c.depth = 9000  # the depth a saturated default controller sits at
+    fill(c, 9000)  # the depth a saturated default controller sits at
     with pytest.raises(BackpressureError) as info:
         c.try_acquire()
     assert str(info.value) == "Event queue is at critical capacity (9000/10000), rejecting events"
@@ -880,7 +880,7 @@ def test_bp_equal_depths_go_from_normal_straight_to_critical():
     fill(c, 7)
     assert c.state is BackpressureState.CRITICAL
     assert [(t.from_state, t.to_state, t.trigger) for t in recorder.transitions()] == [
-        ("normal", "critical", "acquire")]
+        ("normal", "critical", "critical_depth_reached")]
 
 
 def test_bp_faithful_release_at_zero_wraps_the_usize():

@@ -16,31 +16,44 @@ Variants:
 - ``hardened``: the depth saturates at 0; the same ``anomaly`` is recorded, so a double release
   is still visible.
 
+`PROFILE_VARIANTS` maps the faithful and hardened profiles to these two.
+
+The table decides: the stored state changes only through `TRANSITIONS` (its bound
+`Machine.fire`), observed or not, on a trigger that names the depth condition that held
+(``warning_depth_reached``, ``critical_depth_reached``, ``below_critical``, ``below_warning``,
+``release_wrap``). An acquire or release only fires when the depth lands on a threshold, so the
+hot path is two integer comparisons; ``state == state_at(depth)`` holds after every operation.
+
+State outside the table: the depth itself (a usize; the state is a function of it, but the depth
+has 2**64 values, so it is a counter the triggers read, not a state) and the reporting counters
+of `metrics()` (accepted, rejected, warning_count, critical_count). The two threshold depths are
+fixed at construction.
+
 The model is single-threaded: Rust's load-then-increment race (overshooting critical depth under
 concurrency) is something a driver can stage by interleaving, not something this object does.
 """
 
 from __future__ import annotations
 
-import math
+from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rustok_sim.model.core.rust import USIZE_MAX, usize_from_f64
 from rustok_sim.model.core.trace import Observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
 
-USIZE_MAX = 2**64 - 1
-COMPONENT = "backpressure"
+__all__ = ["COMPONENT", "PROFILE_VARIANTS", "TRANSITIONS", "USIZE_MAX", "BackpressureConfig",
+           "BackpressureController", "BackpressureError", "BackpressureMetrics", "BackpressureState",
+           "Variant", "usize_from_f64"]
 
+COMPONENT: Final = "backpressure"
 
-def usize_from_f64(value: float) -> int:
-    """Rust's ``f64 as usize``: truncate toward zero, NaN and negatives to 0, saturate at max."""
-    if math.isnan(value) or value <= 0:
-        return 0
-    if value >= USIZE_MAX:
-        return USIZE_MAX
-    return int(value)
+Variant = Literal["faithful", "hardened"]
+
+PROFILE_VARIANTS: Final[dict[str, Variant]] = {"faithful": "faithful", "hardened": "hardened"}
 
 
 class BackpressureState(str, Enum):
@@ -58,17 +71,20 @@ class BackpressureState(str, Enum):
 _N, _W, _C = BackpressureState.NORMAL, BackpressureState.WARNING, BackpressureState.CRITICAL
 
 TRANSITIONS = TransitionTable(COMPONENT, (
-    Edge("normal", "warning", "acquire", "depth reaches warning_depth"),
-    Edge("normal", "critical", "acquire", "depth reaches critical_depth == warning_depth"),
-    Edge("warning", "critical", "acquire", "depth reaches critical_depth"),
-    Edge("critical", "warning", "release", "depth drops below critical_depth, still >= warning_depth"),
-    Edge("critical", "normal", "release", "depth drops below critical_depth and warning_depth"),
-    Edge("warning", "normal", "release", "depth drops below warning_depth"),
+    Edge("normal", "warning", "warning_depth_reached", "an acquire brings the depth to warning_depth"),
+    Edge("normal", "critical", "critical_depth_reached",
+         "an acquire brings the depth to critical_depth (== warning_depth)"),
+    Edge("warning", "critical", "critical_depth_reached", "an acquire brings the depth to critical_depth"),
+    Edge("critical", "warning", "below_critical",
+         "a release takes the depth below critical_depth, still >= warning_depth"),
+    Edge("critical", "normal", "below_warning",
+         "a release takes the depth below warning_depth (== critical_depth)"),
+    Edge("warning", "normal", "below_warning", "a release takes the depth below warning_depth"),
     Edge("normal", "critical", "release_wrap", "release at depth 0 wraps the usize",
          frozenset({"faithful"})),
     Edge("warning", "critical", "release_wrap", "release at depth 0 wraps the usize when warning_depth is 0",
          frozenset({"faithful"})),
-))
+), states=BackpressureState)
 """Every legal state change, with what fires it. Code, coverage and diagrams read this table."""
 
 
@@ -81,7 +97,7 @@ class BackpressureConfig(BaseModel):
     max_queue_depth: int = Field(10_000, ge=0, le=USIZE_MAX, description="base for thresholds (events)")
     warning_threshold: float = Field(0.7, allow_inf_nan=False, description="fraction of max")
     critical_threshold: float = Field(0.9, allow_inf_nan=False, description="fraction of max")
-    variant: Literal["faithful", "hardened"] = "faithful"
+    variant: Variant = "faithful"
 
     def __init__(self, *args: Any, **data: Any) -> None:
         """Fields by keyword, or positionally in field order like Rust's `new(max, warning,
@@ -128,57 +144,70 @@ class BackpressureError(Exception):
         return f"Event queue depth ({self.current}/{self.max}) exceeds warning threshold"
 
 
+@dataclass(frozen=True, slots=True)
 class BackpressureMetrics:
     """Snapshot of spec §2.3's fields. `warning_count` counts calls accepted while in Warning;
     `critical_count` counts rejected calls (so it always equals `events_rejected`)."""
 
-    __slots__ = ("current_depth", "max_depth", "state", "events_accepted", "events_rejected",
-                 "warning_count", "critical_count")
-
-    def __init__(self, current_depth: int, max_depth: int, state: BackpressureState,
-                 events_accepted: int, events_rejected: int, warning_count: int,
-                 critical_count: int) -> None:
-        self.current_depth, self.max_depth, self.state = current_depth, max_depth, state
-        self.events_accepted, self.events_rejected = events_accepted, events_rejected
-        self.warning_count, self.critical_count = warning_count, critical_count
+    current_depth: int
+    max_depth: int
+    state: BackpressureState
+    events_accepted: int
+    events_rejected: int
+    warning_count: int
+    critical_count: int
 
     def as_dict(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return asdict(self)
 
-    def __repr__(self) -> str:
-        return f"BackpressureMetrics({self.as_dict()!r})"
+
+def _wanted(observer: Observer | None, kind: str) -> Observer | None:
+    """`observer` if it keeps records of `kind` from this component, else None (asked once)."""
+    return observer if observer is not None and observer.wants(kind, COMPONENT) else None
 
 
 class BackpressureController:
-    """Counts events between `try_acquire()` and `release()`; rejects at the critical depth.
+    """Counts events between `admit()` / `try_acquire()` and `release()`; rejects at the
+    critical depth. Takes no clock: nothing it does depends on time.
 
-    Reports to `observer` (if any): a ``transition`` whenever the derived state changes, a
-    ``decision`` for each rejection (accepts are the hot path and are counted, not traced) and
-    an ``anomaly`` for a release at depth 0.
+    Reports to `observer` (if any, and only the kinds it keeps): a ``transition`` whenever the
+    state changes, a ``decision`` for each rejection (accepts are the hot path and are counted,
+    not traced) and an ``anomaly`` for a release at depth 0.
     """
 
-    __slots__ = ("config", "name", "observer", "depth", "events_accepted", "events_rejected",
-                 "warning_count", "critical_count", "_warning_depth", "_critical_depth",
-                 "_max_depth", "_saturate")
+    __slots__ = ("config", "name", "_machine", "_transitions", "_decisions", "_anomalies", "_state",
+                 "_depth", "_accepted", "_rejected", "_warning_count", "_warning_depth",
+                 "_critical_depth", "_max_depth", "_saturate")
 
     def __init__(self, config: BackpressureConfig | None = None, *, observer: Observer | None = None,
                  name: str = COMPONENT) -> None:
-        self.config = config if config is not None else BackpressureConfig()
+        if config is None:
+            config = BackpressureConfig()
+        elif not isinstance(config, BackpressureConfig):
+            raise TypeError(f"BackpressureController expects config= a BackpressureConfig, got "
+                            f"{type(config).__name__} {config!r:.80}; build one with "
+                            f"BackpressureConfig(max_queue_depth, warning, critical) or "
+                            f"BackpressureConfig.model_validate(data)")
+        self.config = config
         self.name = name
-        self.observer = observer
-        self.depth = 0
-        self.events_accepted = 0
-        self.events_rejected = 0
-        self.warning_count = 0
-        self.critical_count = 0
-        self._warning_depth = self.config.warning_depth()
-        self._critical_depth = self.config.critical_depth()
-        self._max_depth = self.config.max_queue_depth
-        self._saturate = self.config.variant == "hardened"
+        self._machine = TRANSITIONS.bind(config.variant)
+        self._transitions = _wanted(observer, "transition")
+        self._decisions = _wanted(observer, "decision")
+        self._anomalies = _wanted(observer, "anomaly")
+        self._depth = 0
+        self._accepted = 0
+        self._rejected = 0  # Rust's events_rejected and critical_count: always equal
+        self._warning_count = 0
+        self._warning_depth = config.warning_depth()
+        self._critical_depth = config.critical_depth()
+        self._max_depth = config.max_queue_depth
+        self._saturate = config.variant == "hardened"
+        self._state = self.state_at(0)  # the start state; Warning or Critical when a depth is 0
 
-    # -- derived state -------------------------------------------------------------------
+    # -- reading -------------------------------------------------------------------------
 
-    def _state_at(self, depth: int) -> BackpressureState:
+    def state_at(self, depth: int) -> BackpressureState:
+        """The state Rust derives from `depth` (inclusive lower bounds)."""
         if depth >= self._critical_depth:
             return _C
         if depth >= self._warning_depth:
@@ -187,11 +216,12 @@ class BackpressureController:
 
     @property
     def state(self) -> BackpressureState:
-        return self._state_at(self.depth)
+        """Rust's `state()`: always the state of the live depth."""
+        return self._state
 
     @property
     def current_depth(self) -> int:
-        return self.depth
+        return self._depth
 
     @property
     def max_depth(self) -> int:
@@ -205,59 +235,74 @@ class BackpressureController:
     def critical_depth(self) -> int:
         return self._critical_depth
 
+    @property
+    def variant(self) -> Variant:
+        return self.config.variant
+
+    def metrics(self) -> BackpressureMetrics:
+        return BackpressureMetrics(self._depth, self._max_depth, self._state, self._accepted,
+                                   self._rejected, self._warning_count, self._rejected)
+
     # -- operations ----------------------------------------------------------------------
+
+    def admit(self) -> bool:
+        """Take one slot (True) or reject (False) at or above the critical depth, without
+        raising: the one admission decision. A rejection is counted and observed exactly as
+        `try_acquire`'s."""
+        depth = self._depth
+        if depth >= self._critical_depth:
+            self._rejected += 1
+            if self._decisions is not None:
+                self._decisions.decision(COMPONENT, self.name, "rejected", "queue_full",
+                                         {"depth": depth, "critical_depth": self._critical_depth})
+            return False
+        if depth >= self._warning_depth:
+            self._warning_count += 1
+        self._accepted += 1
+        depth += 1
+        self._depth = depth
+        if depth == self._critical_depth:
+            self._state = self._machine.fire(self._state, "critical_depth_reached", self._transitions,
+                                             self.name)
+        elif depth == self._warning_depth:
+            self._state = self._machine.fire(self._state, "warning_depth_reached", self._transitions,
+                                             self.name)
+        return True
 
     def try_acquire(self) -> None:
         """Take one slot, or raise `BackpressureError` (QueueFull) at or above critical depth."""
-        depth = self.depth
-        if depth >= self._critical_depth:
-            self.events_rejected += 1
-            self.critical_count += 1
-            error = BackpressureError("QueueFull", depth, self._max_depth)
-            if self.observer is not None:
-                self.observer.decision(COMPONENT, self.name, "rejected", "queue_full",
-                                       {"depth": depth, "critical_depth": self._critical_depth})
-            raise error
-        if depth >= self._warning_depth:
-            self.warning_count += 1
-        self.events_accepted += 1
-        self.depth = depth + 1
-        if self.observer is not None:
-            self._report_change(depth, depth + 1, "acquire")
+        if not self.admit():
+            raise BackpressureError("QueueFull", self._depth, self._max_depth)
 
     def release(self) -> None:
         """Give one slot back. At depth 0 this is a caller bug: faithful wraps, hardened saturates."""
-        depth = self.depth
+        depth = self._depth
         if depth == 0:
-            new_depth = 0 if self._saturate else USIZE_MAX
-            self.depth = new_depth
-            if self.observer is not None:
-                self.observer.anomaly(
-                    COMPONENT, self.name, "release_at_zero",
-                    "release() called with depth already at 0; "
-                    + ("depth saturated at 0" if self._saturate else f"usize wrapped to {USIZE_MAX}"),
-                    {"depth_after": new_depth})
-                self._report_change(0, new_depth, "release_wrap")
+            self._release_at_zero()
             return
-        self.depth = depth - 1
-        if self.observer is not None:
-            self._report_change(depth, depth - 1, "release")
+        self._depth = depth - 1
+        # Leaving a threshold depth is the only way down out of a state (see the table).
+        if depth == self._warning_depth:
+            self._state = self._machine.fire(self._state, "below_warning", self._transitions, self.name)
+        elif depth == self._critical_depth:
+            self._state = self._machine.fire(self._state, "below_critical", self._transitions, self.name)
 
-    def _report_change(self, before: int, after: int, trigger: str) -> None:
-        source, target = self._state_at(before), self._state_at(after)
-        if source is target:
-            return
-        TRANSITIONS.check(source.value, target.value, trigger, self.config.variant)
-        self.observer.transition(COMPONENT, self.name, source.value, target.value, trigger)  # type: ignore[union-attr]
-
-    def metrics(self) -> BackpressureMetrics:
-        return BackpressureMetrics(self.depth, self._max_depth, self.state, self.events_accepted,
-                                   self.events_rejected, self.warning_count, self.critical_count)
+    def _release_at_zero(self) -> None:
+        new_depth = 0 if self._saturate else USIZE_MAX  # usize 0 - 1 wraps in release builds
+        self._depth = new_depth
+        if self._anomalies is not None:
+            self._anomalies.anomaly(
+                COMPONENT, self.name, "release_at_zero",
+                "release() called with depth already at 0; "
+                + ("depth saturated at 0" if self._saturate else f"usize wrapped to {USIZE_MAX}"),
+                {"depth_after": new_depth})
+        if self._state is not self.state_at(new_depth):
+            self._state = self._machine.fire(self._state, "release_wrap", self._transitions, self.name)
 
     def reset_metrics(self) -> None:
         """Zero the counters, not the depth (Rust has this under cfg(test) only)."""
-        self.events_accepted = self.events_rejected = self.warning_count = self.critical_count = 0
+        self._accepted = self._rejected = self._warning_count = 0
 
     def __repr__(self) -> str:
-        return (f"BackpressureController(depth={self.depth}, state={self.state.value}, "
+        return (f"BackpressureController(depth={self._depth}, state={self._state.value}, "
                 f"warning_depth={self._warning_depth}, critical_depth={self._critical_depth})")
