@@ -160,11 +160,15 @@ class Machine:
     built when an observer is present.
     """
 
-    __slots__ = ("table", "component", "variant", "moves")
+    __slots__ = ("table", "component", "variant", "moves", "_records")
 
     def __init__(self, table: TransitionTable, variant: str | None,
                  moves: dict[tuple[str, str], Any]) -> None:
         self.table, self.component, self.variant, self.moves = table, table.component, variant, moves
+        # (state, trigger) -> (target, source text, target text): the record's strings are
+        # computed once per edge, not per move (enum `.value` costs more than the lookup).
+        self._records: dict[tuple[Any, str], tuple[Any, str, str]] = {
+            key: (target, key[0], _plain(target)) for key, target in moves.items()}
 
     def target(self, state: Any, trigger: str) -> Any:
         target = self.moves.get((state, trigger))
@@ -175,12 +179,12 @@ class Machine:
     def fire(self, state: Any, trigger: str, observer: Observer | None, instance: str,
              detail: Mapping[str, Any] | None = None) -> Any:
         """Move from `state` on `trigger`: return the target, emitting the record if observed."""
-        target = self.moves.get((state, trigger))
-        if target is None:
+        move = self._records.get((state, trigger))
+        if move is None:
             raise IllegalTransition(self.component, _plain(state), trigger, self.variant)
         if observer is not None:
-            observer.transition(self.component, instance, _plain(state), _plain(target), trigger, detail)
-        return target
+            observer.transition(self.component, instance, move[1], move[2], trigger, detail)
+        return move[0]
 
     def allows(self, state: Any, trigger: str) -> bool:
         return (state, trigger) in self.moves
