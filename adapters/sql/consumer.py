@@ -30,10 +30,6 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from rustok_sim.adapters.sql.db import UtcDateTime, clock_datetime, short_reason
-from rustok_sim.model.core.clock import Clock
-from rustok_sim.model.core.trace import Observer
-from rustok_sim.model.events.bus import ExternalError
 from sqlalchemy import (
     Column,
     Engine,
@@ -49,6 +45,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from rustok_sim.adapters.sql.db import UtcDateTime, clock_datetime, short_reason
+from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.events.bus import ExternalError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope

@@ -35,14 +35,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rustok_sim.model.core.clock import Clock
-from rustok_sim.model.events.outbox import UnparsablePayload
 from sqlalchemy import JSON, DateTime, Engine, Text, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
+
+from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.events.outbox import UnparsablePayload
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_URL = "sqlite+pysqlite:///:memory:"

@@ -37,35 +37,23 @@ stays atomic in the database:
   write transaction (``BEGIN IMMEDIATE``). That is what READ COMMITTED gives on PostgreSQL (each
   statement sees what committed before it), so the faithful stale-candidate race and the hardened
   recheck behave as there; holding SQLite's single write lock across the SELECT would instead
-  make a concurrent relay wait (or fail) where PostgreSQL lets it run.
+  make a concurrent relay wait (or fail) where PostgreSQL lets it run. SQLite has no row locks,
+  so a hardened claim's ``SKIP LOCKED`` is emulated for relays in this process on the same
+  engine: its candidates are skipped by their claims until its UPDATE has run (relays in other
+  processes rely on the recheck alone, which still never double-claims).
 
 Row times are the model's virtual microseconds, stored as ``epoch + t`` (`micros_datetime`).
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from rustok_sim.adapters.sql.db import JsonPayload, UtcDateTime, datetime_micros, micros_datetime
-from rustok_sim.model.core.clock import Clock
-from rustok_sim.model.core.trace import Observer
-from rustok_sim.model.events import outbox as model_outbox
-from rustok_sim.model.events.bus import NotFoundError
-from rustok_sim.model.events.outbox import (
-    LAST_ERROR_MAX,
-    NO_CLAIM,
-    WORKER_ID_MAX,
-    ClaimedEvent,
-    ClaimResult,
-    OutboxDuplicateIdError,
-    OutboxRow,
-    OutboxTransactionError,
-    SysEventStatus,
-    row_state,
-)
 from sqlalchemy import (
     Column,
     Connection,
@@ -86,6 +74,24 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from rustok_sim.adapters.sql.db import JsonPayload, UtcDateTime, datetime_micros, micros_datetime
+from rustok_sim.model.core.clock import Clock
+from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.events import outbox as model_outbox
+from rustok_sim.model.events.bus import NotFoundError
+from rustok_sim.model.events.outbox import (
+    LAST_ERROR_MAX,
+    NO_CLAIM,
+    WORKER_ID_MAX,
+    ClaimedEvent,
+    ClaimResult,
+    OutboxDuplicateIdError,
+    OutboxRow,
+    OutboxTransactionError,
+    SysEventStatus,
+    row_state,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope
@@ -148,6 +154,12 @@ def outbox_row(envelope: EventEnvelope, now: Any) -> dict[str, Any]:
         "created_at": now,
         "dispatched_at": None,
     }
+
+
+# Candidates held by hardened claims between their SELECT and UPDATE, per connection pool (an
+# engine and its execution_options copies share one), for the SKIP LOCKED emulation on SQLite.
+_held_candidates: weakref.WeakKeyDictionary[Any, set[uuid.UUID]] = weakref.WeakKeyDictionary()
+_held_lock = threading.Lock()
 
 
 class SqlOutboxTransaction:
@@ -262,7 +274,14 @@ class SqlOutboxStore:
                                                                                     self.epoch_us))
         else:
             unclaimed = c.claimed_at.is_(None)
-        candidates_q = (select(c.id, c.claimed_at).where(c.status == _PENDING, due, unclaimed)
+        eligible = [c.status == _PENDING, due, unclaimed]
+        held: set[uuid.UUID] | None = None
+        if request.lock_candidates and not self._pg:
+            with _held_lock:
+                held = _held_candidates.setdefault(self.engine.pool, set())
+                if held:
+                    eligible.append(c.id.not_in(list(held)))
+        candidates_q = (select(c.id, c.claimed_at).where(*eligible)
                         .order_by(c.created_at, c.id).limit(request.batch_size))
         if request.recheck_eligibility:
             claim_where = and_(c.status == _PENDING, due, unclaimed)
@@ -293,10 +312,19 @@ class SqlOutboxStore:
                 candidates = conn.execute(candidates_q).all()
             if not candidates:
                 return NO_CLAIM
-            if on_candidates is not None:
-                on_candidates([row.id for row in candidates])
-            with self.engine.begin() as conn:
-                rows = claim_rows(conn, [row.id for row in candidates])
+            ids = [row.id for row in candidates]
+            if held is not None:
+                with _held_lock:
+                    held.update(ids)
+            try:
+                if on_candidates is not None:
+                    on_candidates(list(ids))
+                with self.engine.begin() as conn:
+                    rows = claim_rows(conn, ids)
+            finally:
+                if held is not None:
+                    with _held_lock:
+                        held.difference_update(ids)
         previous = {row.id: self._us(row.claimed_at) for row in candidates}
         claimed = []
         for mapping in rows:

@@ -16,6 +16,8 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import Engine
+
 from rustok_sim.adapters.sql.db import datetime_micros
 from rustok_sim.adapters.sql.outbox import SqlOutboxStore
 from rustok_sim.model.core.clock import Clock
@@ -33,7 +35,6 @@ from rustok_sim.model.events.relay import (
     RelayMetricsSnapshot,
     RowState,
 )
-from sqlalchemy import Engine
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.ids import IdGenerator

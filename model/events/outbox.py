@@ -321,10 +321,13 @@ class InMemoryOutboxStore:
     Single-threaded, like every model object: a simulation drives it from one thread.
     """
 
-    __slots__ = ("_rows", "_queue", "_head", "_dead", "_queued")
+    __slots__ = ("_rows", "_queue", "_head", "_dead", "_queued", "_locked")
 
     def __init__(self) -> None:
         self._rows: dict[uuid.UUID, OutboxRow] = {}
+        # Candidates of a claim with lock_candidates, from its SELECT to its UPDATE: another claim
+        # in between skips them, as PostgreSQL's FOR UPDATE SKIP LOCKED does.
+        self._locked: set[uuid.UUID] = set()
         self._queue: list[OutboxRow] = []
         self._head = 0
         self._dead = 0
@@ -392,17 +395,25 @@ class InMemoryOutboxStore:
         if limit <= 0:
             return NO_CLAIM
         candidates: list[tuple[OutboxRow, int | None]] = []
-        queue = self._queue
+        queue, locked = self._queue, self._locked
         for index in range(self._head, len(queue)):
             row = queue[index]
-            if request.is_eligible(row):
+            if request.is_eligible(row) and not (locked and row.id in locked):
                 candidates.append((row, row.claimed_at))
                 if len(candidates) == limit:
                     break
         if not candidates:
             return NO_CLAIM
         if on_candidates is not None:
-            on_candidates([row.id for row, _ in candidates])
+            ids = [row.id for row, _ in candidates]
+            if request.lock_candidates:
+                locked.update(ids)
+                try:
+                    on_candidates(ids)
+                finally:
+                    locked.difference_update(ids)
+            else:
+                on_candidates(ids)
         worker, now = request.worker, request.now_us
         for row, _ in candidates:
             if request.allows(row):

@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import inspect, select
+
 from rustok_sim.adapters.sql.db import (
     DatabaseUnavailableError,
     DatabaseUrlError,
@@ -29,7 +31,6 @@ from rustok_sim.model.events.bus import NotFoundError, ReliabilityLevel
 from rustok_sim.model.events.domain import NodeCreated
 from rustok_sim.model.events.envelope import EventEnvelope
 from rustok_sim.model.events.ids import IdGenerator
-from sqlalchemy import inspect, select
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 EPOCH_2026 = 1_770_000_000.0  # 2026-02-02, so stored dates look real

@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import insert
+
 from rustok_sim.adapters.sql.db import UnparsablePayload, clock_datetime, make_engine
 from rustok_sim.adapters.sql.outbox import OutboxTransport, count_rows, fetch_row, fetch_rows, outbox_row, sys_events
 from rustok_sim.adapters.sql.relay import (
@@ -27,7 +29,6 @@ from rustok_sim.model.events.bus import EventBus, EventBusConfig, ExternalError,
 from rustok_sim.model.events.domain import NodeCreated
 from rustok_sim.model.events.envelope import EventEnvelope
 from rustok_sim.model.events.ids import IdGenerator
-from sqlalchemy import insert
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 

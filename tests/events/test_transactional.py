@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+from sqlalchemy.orm import Session
+
 from rustok_sim.adapters.sql.outbox import OutboxTransport, count_rows, fetch_row
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
@@ -13,8 +16,6 @@ from rustok_sim.model.events.domain import NodeCreated, OrderPlaced
 from rustok_sim.model.events.ids import IdGenerator
 from rustok_sim.model.events.transactional import EventPublishValidationError, TransactionalEventBus
 from rustok_sim.model.events.validation import ValidationErrorKind
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-from sqlalchemy.orm import Session
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 ACTOR = uuid.UUID("44444444-4444-4444-4444-444444444444")
