@@ -739,8 +739,10 @@ class MiddlewareTenantResolver(_ResolverBase):
     def complete(self, ticket: LoadTicket, result: LoadResult) -> TenantContext:
         """Finish a load. Returns the context (after writing the positive entry; V1: a write
         error raises `CacheError`). None writes the negative entry and raises
-        `TenantNotFoundError`. An error raises `TenantDatabaseError` (500), nothing cached.
-        Then the `Wait.on_complete` callbacks of this ticket run, with that outcome."""
+        `TenantNotFoundError`. An error raises `TenantDatabaseError` (500), nothing cached. A
+        context serde_json cannot write (`TenantContext.to_json`: settings nested past its
+        limit, which Rust's loader could not even have read) raises `TenantContextFormatError`
+        (500), nothing cached. Then the `Wait.on_complete` callbacks of this ticket run, with that outcome."""
         if result is not None and not isinstance(result, BaseException):
             _check_context(result)
         outcome: LoadOutcome | None = None
@@ -768,7 +770,7 @@ class MiddlewareTenantResolver(_ResolverBase):
             outcome = result
             try:
                 self._write(ticket, result)
-            except CacheError as exc:
+            except Exception as exc:  # V1's CacheError, or a context serde_json cannot write
                 outcome = exc
                 raise
             self._decide("loaded", ticket.key)
