@@ -54,7 +54,7 @@ _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 __all__ = ["EPOCH", "DEFAULT_URL", "DatabaseUrlError", "DatabaseUnavailableError", "SharedConnectionThreadError",
            "UtcDateTime", "JsonPayload", "UnparsablePayload", "clock_datetime", "datetime_seconds",
            "micros_datetime", "datetime_micros", "display_url", "new_schema_name", "make_engine", "drop_schema",
-           "short_reason", "valid_schema_name"]
+           "short_reason", "valid_schema_name", "OwnerThreadStaticPool"]
 _URL_PASSWORD = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 
@@ -237,21 +237,17 @@ def make_engine(url: str | None = None, *, schema: str | None = None, echo: bool
     except ValueError as exc:  # SQLAlchemy's int(port) on a port that is not a number
         raise DatabaseUrlError(shown, f"the port is not a number ({exc})") from None
     kwargs: dict[str, Any] = dict(echo=echo, **engine_kwargs)
-    shared_memory = False
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {})["check_same_thread"] = False
         if parsed.database in (None, "", ":memory:"):
             # One connection for everyone: an in-memory database exists per connection.
-            kwargs.setdefault("poolclass", StaticPool)
-            shared_memory = kwargs["poolclass"] is StaticPool
+            kwargs.setdefault("poolclass", OwnerThreadStaticPool)
     try:
         engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ArgumentError, ImportError) as exc:
         raise DatabaseUrlError(shown, short_reason(exc)) from None
     if engine.dialect.name == "sqlite":
         _use_explicit_begin(engine)
-        if shared_memory:
-            _one_thread_only(engine)
     if schema is not None:
         if engine.dialect.name != "postgresql":
             raise DatabaseUrlError(shown, f"schema {schema!r} given, but schemas need PostgreSQL")
@@ -294,13 +290,18 @@ def _use_explicit_begin(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _one_thread_only(engine: Engine) -> None:
-    # StaticPool hands every thread the same sqlite3 connection; refuse a second thread at checkout
-    # (before it touches the connection) rather than let two threads corrupt it.
-    owner = threading.current_thread()
+class OwnerThreadStaticPool(StaticPool):
+    """StaticPool (one connection for everyone, which an in-memory database needs) that hands the
+    connection only to the thread that made the pool. The check runs before a connection is handed
+    out, so a refused thread never touches it (refusing later, in a checkout listener, makes
+    SQLAlchemy invalidate the connection, and the in-memory database with it)."""
 
-    @event.listens_for(engine, "checkout")
-    def _on_checkout(_dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._owner = threading.current_thread()
+
+    def _do_get(self) -> Any:
         current = threading.current_thread()
-        if current is not owner:
-            raise SharedConnectionThreadError(owner.name, current.name)
+        if current is not self._owner:
+            raise SharedConnectionThreadError(self._owner.name, current.name)
+        return super()._do_get()

@@ -227,3 +227,134 @@ def test_each_schema_is_its_own_outbox(database_url):
         for engine, name in zip(engines, schemas):
             drop_schema(engine, name)
             engine.dispose()
+
+
+# -- defects found under faults and bad input (issue 7, section 8) ----------------------------------
+
+
+def test_sqlite_writers_take_the_write_lock_up_front(tmp_path):
+    """A deferred BEGIN upgraded to a write fails at once with "database is locked" whatever the
+    busy timeout; every transaction the engine starts is BEGIN IMMEDIATE instead."""
+    from sqlalchemy import event
+
+    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'outbox.db'}")
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statements.append(sql))
+    transport = OutboxTransport(engine, clock=ManualClock())
+    transport.create_schema()
+    transport.publish(envelope(IdGenerator(ManualClock(), seed=3)))
+    begins = [sql for sql in statements if sql.upper().startswith("BEGIN")]
+    assert begins and set(begins) == {"BEGIN IMMEDIATE"}
+    engine.dispose()
+
+
+def test_concurrent_relays_on_one_sqlite_file_never_fail_on_the_lock(tmp_path):
+    """Four relays in four threads, each with its own engine on one SQLite file: with deferred
+    BEGINs one run saw 14 "database is locked" errors, each stranding a claimed batch."""
+    import threading
+
+    from rustok_sim.adapters.sql.relay import OutboxRelay, RelayConfig
+
+    url = f"sqlite+pysqlite:///{tmp_path / 'relays.db'}"
+    writer = make_engine(url)
+    transport = OutboxTransport(writer, clock=ManualClock())
+    transport.create_schema()
+    ids = IdGenerator(ManualClock(), seed=4)
+    transport.publish_batch([envelope(ids) for _ in range(400)])
+    published: list[uuid.UUID] = []
+    errors: list[BaseException] = []
+    guard = threading.Lock()
+
+    class Sink:
+        def publish(self, env) -> None:
+            with guard:
+                published.append(env.id)
+
+    def drain(index: int) -> None:
+        engine = make_engine(url)
+        relay = OutboxRelay(engine, Sink(), RelayConfig(worker_id=f"w{index}", batch_size=10, variant="hardened"),
+                            clock=ManualClock())
+        try:
+            while relay.process_pending_once():
+                pass
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=drain, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, f"relay errors: {errors[:3]}"
+    assert sorted(published) == sorted(row["id"] for row in fetch_rows_all(writer))
+    assert count_rows(writer, "dispatched") == 400 and len(published) == 400
+    writer.dispose()
+
+
+def fetch_rows_all(engine):
+    from rustok_sim.adapters.sql.outbox import fetch_rows
+
+    return fetch_rows(engine)
+
+
+def test_the_shared_in_memory_engine_refuses_a_second_thread_instead_of_losing_rows():
+    import threading
+
+    from rustok_sim.adapters.sql.db import SharedConnectionThreadError
+
+    engine = make_engine()
+    transport = OutboxTransport(engine, clock=ManualClock())
+    transport.create_schema()
+    caught: list[BaseException] = []
+
+    def publish_from_another_thread() -> None:
+        try:
+            transport.publish(envelope(IdGenerator(ManualClock(), seed=5)))
+        except BaseException as exc:  # noqa: BLE001 - inspected below
+            caught.append(exc)
+
+    thread = threading.Thread(target=publish_from_another_thread, name="publisher-2")
+    thread.start()
+    thread.join(30)
+    [error] = caught
+    assert isinstance(error, SharedConnectionThreadError)
+    assert str(error).startswith("the in-memory SQLite engine is one shared connection, usable only from the "
+                                 f"thread that made it ({threading.current_thread().name}); used from publisher-2")
+    transport.publish(envelope(IdGenerator(ManualClock(), seed=6)))  # the owner thread still works
+    assert count_rows(engine) == 1
+
+
+def test_a_sqlite_file_engine_may_be_used_from_other_threads(tmp_path):
+    import threading
+
+    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'shared.db'}")
+    transport = OutboxTransport(engine, clock=ManualClock())
+    transport.create_schema()
+    thread = threading.Thread(target=lambda: transport.publish(envelope(IdGenerator(ManualClock(), seed=7))))
+    thread.start()
+    thread.join(30)
+    assert count_rows(engine) == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize("name", ["abc\n", "abc\n\n", "\nabc", "ab c", "Abc", "a" * 64, ""])
+def test_the_schema_name_guard_matches_the_whole_string(name):
+    from rustok_sim.adapters.sql.db import valid_schema_name
+
+    assert not valid_schema_name(name)
+    with pytest.raises(ValueError, match="refusing to drop schema"):
+        drop_schema(make_engine(), name)
+
+
+def test_the_schema_name_guard_accepts_the_names_it_makes():
+    from rustok_sim.adapters.sql.db import valid_schema_name
+
+    assert valid_schema_name(new_schema_name("rustok_sim_test")) and valid_schema_name("a" * 63)
+
+
+@pytest.mark.postgres
+def test_a_schema_name_with_a_trailing_newline_is_refused_before_creating_it(database_url):
+    with pytest.raises(DatabaseUrlError, match="schema name 'rustok_sim_nl\\\\n' must match"):
+        make_engine(database_url, schema="rustok_sim_nl\n")
