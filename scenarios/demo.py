@@ -71,7 +71,7 @@ def breaker_story(recorder: TraceRecorder, clock: ManualClock, variant: str, *, 
             "state_transitions": stats.state_transitions}
 
 
-def tenant_story(recorder: TraceRecorder, clock: ManualClock, behaviour: str, *, duration: float = 120.0,
+def tenant_story(recorder: TraceRecorder, clock: ManualClock, variant: str, *, duration: float = 120.0,
                  outage: tuple[float, float] = (20.0, 80.0)) -> dict[str, Any]:
     """2 requests/s over four slugs (one unknown) while Redis refuses connections in `outage`."""
     store = TenantStore()
@@ -79,11 +79,11 @@ def tenant_story(recorder: TraceRecorder, clock: ManualClock, behaviour: str, *,
         store.create(slug.title(), slug, f"{slug}.example.com", {})
     faults = RedisFaults()
     caches = {role: RedisCacheBackend(RedisCacheConfig(prefix=f"tenant-cache:v1:{role}", ttl=ttl), clock=clock,
-                                      faults=faults, observer=recorder, name=f"redis-{role}-{behaviour}")
+                                      faults=faults, observer=recorder, name=f"redis-{role}-{variant}")
               for role, ttl in (("data", 300), ("negative", 60))}
-    resolver = MiddlewareTenantResolver(TenantResolverConfig(behaviour=behaviour), clock=clock,
+    resolver = MiddlewareTenantResolver(TenantResolverConfig(variant=variant), clock=clock,
                                         positive=caches["data"], negative=caches["negative"],
-                                        observer=recorder, name=f"tenants-{behaviour}")
+                                        observer=recorder, name=f"tenants-{variant}")
     slugs = ("acme", "globex", "initech", "nobody")
     statuses = {"200": 0, "404": 0, "500": 0}
     during_outage = {"200": 0, "404": 0, "500": 0}
@@ -110,7 +110,7 @@ def tenant_story(recorder: TraceRecorder, clock: ManualClock, behaviour: str, *,
         i += 1
         clock.advance(0.5)
     served = during_outage["200"] + during_outage["404"]
-    return {"story": "tenants", "behaviour": behaviour, "requests": i, **{f"http_{k}": v for k, v in statuses.items()},
+    return {"story": "tenants", "variant": variant, "requests": i, **{f"http_{k}": v for k, v in statuses.items()},
             "outage_requests_served": f"{served}/{sum(during_outage.values())}",
             "db_loads": db_loads}
 
@@ -159,8 +159,8 @@ def run_demo() -> DemoResult:
         for variant in ("resilience", "standalone", "hardened"):
             summary = breaker_story(recorder, clock, variant, config=config, label=label)
             result.summaries.append(summary)
-    for behaviour in ("v1", "hardened"):
-        result.summaries.append(tenant_story(recorder, clock, behaviour))
+    for variant in ("v1", "hardened"):
+        result.summaries.append(tenant_story(recorder, clock, variant))
     for variant in ("faithful", "hardened"):
         result.summaries.append(backpressure_story(recorder, clock, variant))
     return result

@@ -21,7 +21,7 @@ def test_breaker_story_shows_cb_b_sticking_half_open_only_under_the_sticky_confi
 
 
 def test_tenant_story_v1_fails_requests_during_a_redis_outage_and_hardened_does_not():
-    rows = by(run_demo(), "tenants", "behaviour")
+    rows = by(run_demo(), "tenants", "variant")
     assert rows["v1"]["outage_requests_served"] == "0/120"
     assert rows["v1"]["http_500"] >= 120
     assert rows["hardened"]["http_500"] == 0
