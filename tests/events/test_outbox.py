@@ -24,6 +24,7 @@ from rustok_sim.adapters.sql.outbox import (
     count_rows,
     create_outbox_schema,
     fetch_row,
+    fetch_rows,
     sys_events,
 )
 from rustok_sim.model.core.clock import ManualClock
@@ -248,9 +249,11 @@ def test_sqlite_writers_take_the_write_lock_up_front(tmp_path):
     engine.dispose()
 
 
-def test_concurrent_relays_on_one_sqlite_file_never_fail_on_the_lock(tmp_path):
+@pytest.mark.parametrize("variant", ["faithful", "hardened"])
+def test_concurrent_relays_on_one_sqlite_file_never_fail_on_the_lock(tmp_path, variant):
     """Four relays in four threads, each with its own engine on one SQLite file: with deferred
-    BEGINs one run saw 14 "database is locked" errors, each stranding a claimed batch."""
+    BEGINs one run saw 14 "database is locked" errors, each stranding a claimed batch (the
+    faithful completion reads the row, then writes it: the lock upgrade that fails at once)."""
     import threading
 
     from rustok_sim.adapters.sql.relay import OutboxRelay, RelayConfig
@@ -272,7 +275,7 @@ def test_concurrent_relays_on_one_sqlite_file_never_fail_on_the_lock(tmp_path):
 
     def drain(index: int) -> None:
         engine = make_engine(url)
-        relay = OutboxRelay(engine, Sink(), RelayConfig(worker_id=f"w{index}", batch_size=10, variant="hardened"),
+        relay = OutboxRelay(engine, Sink(), RelayConfig(worker_id=f"w{index}", batch_size=10, variant=variant),
                             clock=ManualClock())
         try:
             while relay.process_pending_once():
@@ -287,16 +290,12 @@ def test_concurrent_relays_on_one_sqlite_file_never_fail_on_the_lock(tmp_path):
         thread.start()
     for thread in threads:
         thread.join(120)
-    assert not errors, f"relay errors: {errors[:3]}"
-    assert sorted(published) == sorted(row["id"] for row in fetch_rows_all(writer))
-    assert count_rows(writer, "dispatched") == 400 and len(published) == 400
+    assert not errors, f"{len(errors)} relay errors, first: {errors[0]}" if errors else ""
+    assert count_rows(writer, "dispatched") == 400
+    assert set(published) == {row["id"] for row in fetch_rows(writer)}
+    if variant == "hardened":
+        assert len(published) == 400  # exactly once; faithful may re-publish stale candidates
     writer.dispose()
-
-
-def fetch_rows_all(engine):
-    from rustok_sim.adapters.sql.outbox import fetch_rows
-
-    return fetch_rows(engine)
 
 
 def test_the_shared_in_memory_engine_refuses_a_second_thread_instead_of_losing_rows():
