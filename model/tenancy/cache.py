@@ -166,8 +166,8 @@ class ExpiringLruCache(Generic[K, V]):
     def _fire(self, key: K, state: EntryState, trigger: str) -> EntryState:
         observer = self._observer
         if observer is None:
-            return _MACHINE.fire(state, trigger, None, "")  # type: ignore[no-any-return]
-        return _MACHINE.fire(state, trigger, observer, f"{self.name}[{key}]")  # type: ignore[no-any-return]
+            return _MACHINE.fire(state, trigger, None, "")
+        return _MACHINE.fire(state, trigger, observer, f"{self.name}[{key}]")
 
     def _remove(self, key: K, trigger: str) -> None:
         if self._fire(key, "fresh", trigger) == "absent":
@@ -276,7 +276,7 @@ class ExpiringLruCache(Generic[K, V]):
         return sum(1 for entry in self._by_access.values() if self._live(entry, now))
 
     def __contains__(self, key: object) -> bool:
-        entry = self._by_access.get(key)  # type: ignore[call-overload]
+        entry = self._by_access.get(key)  # type: ignore[arg-type]
         return entry is not None and self._live(entry, self.clock())
 
     def keys(self) -> list[K]:

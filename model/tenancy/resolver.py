@@ -360,7 +360,7 @@ class _ResolverBase:
     def _fire(self, key: TenantKey, state: LoadState, trigger: str) -> LoadState:
         observer = self._transitions
         instance = f"{self.name}[{key}]" if observer is not None else ""
-        return self._machine.fire(state, trigger, observer, instance)  # type: ignore[no-any-return]
+        return self._machine.fire(state, trigger, observer, instance)
 
     def _decide(self, decision: str, key: TenantKey | None, reason: str | None = None,
                 detail: dict[str, object] | None = None) -> None:
