@@ -13,6 +13,7 @@ import os
 import uuid
 
 import pytest
+
 from rustok_sim.adapters.sql.db import drop_schema, make_engine, new_schema_name
 from rustok_sim.adapters.sql.outbox import SqlOutboxStore
 from rustok_sim.model.core.clock import ManualClock
@@ -461,3 +462,54 @@ def test_relay_table_coverage_is_computed_from_the_trace(world):
     hit = {(e.source, e.trigger) for e, n in cov.hits.items() if n}
     assert hit == {("pending", "claim"), ("claimed", "retry_scheduled"), ("claimed", "published")}
     assert cov.undeclared == {}
+
+
+# -- protocols -------------------------------------------------------------------------------------------
+
+
+def _public_signatures(cls: type) -> dict[str, list[str]]:
+    import inspect
+
+    return {name: list(inspect.signature(member).parameters)
+            for name, member in vars(cls).items() if not name.startswith("_") and callable(member)}
+
+
+@pytest.mark.parametrize("make", [InMemoryOutboxStore, _sqlite_store], ids=["memory", "sqlite"])
+def test_the_stores_satisfy_the_store_protocol_with_its_signatures(make):
+    from rustok_sim.model.events.protocols import OutboxStore as Declared
+
+    store = make()
+    assert isinstance(store, Declared)
+    wanted = _public_signatures(Declared)
+    have = {name: names for name, names in _public_signatures(type(store)).items() if name in wanted}
+    assert have == wanted
+
+
+def test_the_transports_and_relays_satisfy_their_protocols():
+    from rustok_sim.adapters.sql.outbox import OutboxTransport as SqlTransport
+    from rustok_sim.adapters.sql.relay import OutboxRelay as SqlRelay
+    from rustok_sim.model.events.protocols import OUTBOX_PROTOCOLS, OutboxRelayProtocol, OutboxTransportProtocol
+
+    sqlite = _sqlite_store()
+    transports = [OutboxTransport(InMemoryOutboxStore(), clock=ManualClock()),
+                  SqlTransport(sqlite.engine, clock=ManualClock())]
+    relays = [OutboxRelay(InMemoryOutboxStore(), Target(), RelayConfig(worker_id="w"), clock=ManualClock()),
+              SqlRelay(sqlite.engine, Target(), RelayConfig(worker_id="w"), clock=ManualClock())]
+    for transport in transports:
+        assert isinstance(transport, OutboxTransportProtocol)
+    for relay in relays:
+        assert isinstance(relay, OutboxRelayProtocol)
+        wanted = {k: v for k, v in _public_signatures(OutboxRelayProtocol).items() if k not in ("worker_id", "config")}
+        assert {k: v for k, v in _public_signatures(OutboxRelay).items() if k in wanted} == wanted
+    assert set(OUTBOX_PROTOCOLS) == {"outbox_store", "outbox_transport", "outbox_relay"}
+
+
+def test_a_store_that_is_not_one_is_a_clear_type_error():
+    with pytest.raises(TypeError, match="OutboxTransport needs store= an OutboxStore .* got dict"):
+        OutboxTransport({}, clock=ManualClock())
+    with pytest.raises(TypeError, match="OutboxRelay needs an OutboxStore .* got str"):
+        OutboxRelay("sqlite://", Target(), RelayConfig(worker_id="w"), clock=ManualClock())
+    with pytest.raises(TypeError, match="needs a transaction from this store's begin"):
+        InMemoryOutboxStore().insert(object(), None)
+    with pytest.raises(TypeError, match="SqlOutboxStore needs a SQLAlchemy Engine"):
+        SqlOutboxStore("sqlite://")

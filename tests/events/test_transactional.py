@@ -143,3 +143,40 @@ def test_memory_transport_errors_reach_the_caller(db_engine):
     bus = TransactionalEventBus(MemoryTransport(EventBus()), ids=IdGenerator(ManualClock(), seed=2))
     with Session(db_engine) as session, pytest.raises(NoReceiversError):
         bus.publish_in_tx(session, TENANT, None, node())
+
+
+# -- the in-memory store: the same transactional contract without SQL --------------------------------
+
+
+def test_in_memory_outbox_row_lives_and_dies_with_the_store_transaction():
+    from rustok_sim.model.events.outbox import InMemoryOutboxStore, OutboxTransport
+
+    store = InMemoryOutboxStore()
+    clock = ManualClock(3.0)
+    bus = TransactionalEventBus(OutboxTransport(store, clock=clock), ids=IdGenerator(clock, seed=4))
+    tx = store.begin()
+    bus.publish_in_tx(tx, TENANT, ACTOR, node())
+    assert store.count() == 0, "not visible before the commit"
+    tx.rollback()
+    assert store.count() == 0
+    with store.begin() as tx:
+        envelope = bus.publish_in_tx(tx, TENANT, ACTOR, node())
+    row = store.get(envelope.id)
+    assert (row.status, row.created_at, row.payload) == ("pending", 3_000_000, envelope)
+
+
+def test_in_memory_outbox_validation_failure_writes_nothing():
+    from rustok_sim.model.events.outbox import InMemoryOutboxStore, OutboxTransport
+
+    store = InMemoryOutboxStore()
+    bus = TransactionalEventBus(OutboxTransport(store, clock=ManualClock()), ids=IdGenerator(ManualClock(), seed=4))
+    with store.begin() as tx, pytest.raises(EventPublishValidationError):
+        bus.publish_in_tx(tx, TENANT, None, node(kind=""))
+    assert store.count() == 0
+
+
+def test_the_bus_needs_a_seeded_id_source():
+    from rustok_sim.model.events.outbox import InMemoryOutboxStore, OutboxTransport
+
+    with pytest.raises(TypeError, match="needs ids= a seeded IdGenerator"):
+        TransactionalEventBus(OutboxTransport(InMemoryOutboxStore(), clock=ManualClock()), ids=None)
