@@ -22,6 +22,9 @@ so that a scenario can show what duplicate delivery does without an inbox.
 
 Use it as a dispatcher handler (`name`, `handles`, `handle`, `on_error`) or call `apply(envelope)`
 directly. Database errors become `ExternalError` (a handler ``Err``, so the dispatcher retries).
+
+State outside the table: the consumer has no transition table; its state is the three tables
+above (what was applied, and the counters a duplicate would corrupt).
 """
 
 from __future__ import annotations

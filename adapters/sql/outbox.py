@@ -43,6 +43,10 @@ stays atomic in the database:
   processes rely on the recheck alone, which still never double-claims).
 
 Row times are the model's virtual microseconds, stored as ``epoch + t`` (`micros_datetime`).
+
+State outside the table: the rows' moves are the relay's ``sys_event`` table (fired by the model
+relay and transport, not here); this module stores what those moves write. The only state of its
+own is the process-local set of candidates held by hardened claims (the SKIP LOCKED emulation).
 """
 
 from __future__ import annotations
@@ -232,7 +236,7 @@ class SqlOutboxStore:
         return cls(mapping["id"], mapping["event_type"], mapping["schema_version"], mapping["payload"],
                    mapping["status"], mapping["retry_count"], us(mapping["next_attempt_at"]),
                    mapping["last_error"], mapping["claimed_by"], us(mapping["claimed_at"]),
-                   us(mapping["created_at"]), us(mapping["dispatched_at"]))
+                   datetime_micros(mapping["created_at"], self.epoch_us), us(mapping["dispatched_at"]))
 
     # -- writing -----------------------------------------------------------------------------
 
