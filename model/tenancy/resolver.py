@@ -74,9 +74,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Final, Literal, TypeAlias
+from typing import Final, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer
@@ -158,17 +158,6 @@ class TenantResolverConfig(BaseModel):
                                        description="seconds from last access (v2 only); None = off")
     negative_ttl: float = Field(60.0, gt=0, allow_inf_nan=False,
                                 description="seconds a not-found is cached (v1 / hardened)")
-
-    # -- REFIT SHIM: `behaviour=` was this setting's name before the refit; scenarios/demo.py
-    # still passes it. Removed once every caller says `variant=`.
-    @model_validator(mode="before")
-    @classmethod
-    def _behaviour_is_variant(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "behaviour" in data:
-            if "variant" in data:
-                raise ValueError("give variant= only (behaviour= is its old name)")
-            data = {("variant" if k == "behaviour" else k): v for k, v in data.items()}
-        return data
 
 
 class TenantLoadFailed(TenantError):
@@ -326,15 +315,12 @@ def _wanted(observer: Observer | None, kind: str) -> Observer | None:
 
 
 class _ResolverBase:
-    variant: Variant
-
     def __init__(self, config: TenantResolverConfig, clock: Clock, observer: Observer | None,
                  name: str) -> None:
         if not isinstance(name, str):
             raise TypeError(f"resolver name must be str, got {type(name).__name__} {name!r:.60}")
-        self.config, self.name = config, name
+        self.config, self._name = config, name
         self.clock = require_clock(clock, type(self).__name__)
-        self.variant = config.variant
         self._machine = LOAD_TRANSITIONS.bind(config.variant)
         self._observer = observer
         # Asked once: an observer that keeps only transitions makes hits and decisions free.
@@ -349,6 +335,16 @@ class _ResolverBase:
         self._epoch = 0
         self._key_epoch: dict[TenantKey, int] = {}
         self._tenant_epoch: dict[uuid.UUID, int] = {}
+
+    @property
+    def variant(self) -> Variant:
+        """Which semantics this resolver runs (``v1``, ``v2`` or ``hardened``)."""
+        return self.config.variant
+
+    @property
+    def name(self) -> str:
+        """The instance name its trace records carry."""
+        return self._name
 
     @property
     def observer(self) -> Observer | None:

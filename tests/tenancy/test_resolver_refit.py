@@ -242,10 +242,9 @@ def test_profiles_map_to_variants() -> None:
         assert TenantResolverConfig(variant=variant).variant == variant
 
 
-def test_the_old_setting_name_still_maps_to_variant_but_not_both() -> None:
-    assert TenantResolverConfig(behaviour="hardened").variant == "hardened"  # REFIT SHIM
-    with pytest.raises(ValueError, match="variant= only"):
-        TenantResolverConfig(behaviour="v1", variant="v2")
+def test_the_pre_refit_setting_name_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="behaviour"):
+        TenantResolverConfig(behaviour="hardened")
 
 
 @pytest.mark.parametrize("cls", [MiddlewareTenantResolver, MokaTenantResolver])
