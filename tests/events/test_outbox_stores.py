@@ -513,3 +513,47 @@ def test_a_store_that_is_not_one_is_a_clear_type_error():
         InMemoryOutboxStore().insert(object(), None)
     with pytest.raises(TypeError, match="SqlOutboxStore needs a SQLAlchemy Engine"):
         SqlOutboxStore("sqlite://")
+
+
+# -- the row table -----------------------------------------------------------------------------------------
+
+
+def test_each_completion_trigger_leads_to_the_status_its_store_operation_writes(world):
+    from rustok_sim.model.events.relay import RowState
+
+    targets = {trigger: {e.target for e in ROW_TRANSITIONS if e.trigger == trigger}
+               for trigger in ("published", "retry_scheduled", "max_attempts", "acknowledged")}
+    assert targets == {"published": {"dispatched"}, "retry_scheduled": {"pending"}, "max_attempts": {"failed"},
+                       "acknowledged": {"dispatched"}}
+    assert set(ROW_TRANSITIONS.states()) == {state.value for state in RowState}
+    for variant in ("faithful", "hardened", None):
+        ROW_TRANSITIONS.bind(variant)  # one target per (state, trigger) in every variant
+
+
+def test_an_observer_that_keeps_only_transitions_gets_every_row_move_and_nothing_else(store):
+    w = World(store)
+    w.trace = TraceRecorder(w.clock, kinds=["transition"])
+    w.add(2)
+    relay = w.relay(Target(failures=1))
+    relay.process_pending_once()
+    assert {r.kind for r in w.trace.records} == {"transition"}
+    assert [(t.from_state, t.to_state) for t in w.trace.transitions()] == [
+        ("pending", "claimed"), ("pending", "claimed"), ("claimed", "pending"), ("claimed", "dispatched")]
+
+
+def test_an_unobserved_relay_still_moves_rows_through_the_table(world):
+    from rustok_sim.model.core.transitions import IllegalTransition
+
+    class LyingStore(InMemoryOutboxStore):
+        """Reports a dispatched row as the source of a hardened completion: a store bug."""
+
+        def mark_dispatched(self, row, now_us, *, guarded, before_write=None):
+            super().mark_dispatched(row, now_us, guarded=guarded, before_write=before_write)
+            return "dispatched"
+
+    w = World(LyingStore())
+    w.add(1)
+    relay = OutboxRelay(w.store, Target(), RelayConfig(worker_id="w", variant="hardened"), clock=w.clock)
+    with pytest.raises(IllegalTransition, match="sys_event: no transition from state 'dispatched' on trigger "
+                                                "'published' \\(variant 'hardened'\\)"):
+        relay.process_pending_once()
