@@ -557,3 +557,28 @@ def test_an_unobserved_relay_still_moves_rows_through_the_table(world):
     with pytest.raises(IllegalTransition, match="sys_event: no transition from state 'dispatched' on trigger "
                                                 "'published' \\(variant 'hardened'\\)"):
         relay.process_pending_once()
+
+
+def test_a_simpy_driver_puts_virtual_time_into_each_publish():
+    simpy = pytest.importorskip("simpy")
+    env = simpy.Environment()
+    clock = lambda: env.now
+    store = InMemoryOutboxStore()
+    ids = IdGenerator(clock, seed=9)
+    transport = OutboxTransport(store, clock=clock)
+    for _ in range(5):
+        transport.publish(EventEnvelope.new(TENANT, None, NodeCreated(node_id=NODE, kind="post"), ids=ids))
+    relay = OutboxRelay(store, Target(), RelayConfig(worker_id="sim"), clock=clock)
+    done_at: list[float] = []
+
+    def relay_process():
+        for row in relay.claim_batch():
+            relay.begin_dispatch(row)
+            yield env.timeout(0.020)  # the broker takes 20 ms per event
+            relay.mark_dispatched(row)
+            done_at.append(env.now)
+
+    env.process(relay_process())
+    env.run()
+    assert done_at == pytest.approx([0.02, 0.04, 0.06, 0.08, 0.10])
+    assert relay.metrics().latency_ms_total == 100 and store.count("dispatched") == 5
