@@ -337,3 +337,13 @@ def test_real_outage_opens_fails_fast_then_half_opens_and_closes(redis_server, c
     b.set("k", b"again")
     assert b.breaker.state is CircuitState.CLOSED
     assert b.get("k") == b"again"
+
+
+def test_constructor_arguments_of_the_wrong_type_say_what_was_expected(clock: ManualClock) -> None:
+    with pytest.raises(TypeError, match="needs a RedisCacheConfig .* got dict"):
+        RedisCacheBackend({"ttl": 5}, clock=clock)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="RedisCacheBackend needs clock="):
+        RedisCacheBackend(clock=None)  # type: ignore[arg-type]
+    backend = RedisCacheBackend(clock=clock)
+    with pytest.raises(TypeError, match="cache values are bytes, got str"):
+        backend.set("k", "text")  # type: ignore[arg-type]

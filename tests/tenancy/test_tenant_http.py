@@ -213,3 +213,15 @@ def test_header_str_returns_only_visible_ascii(value: str) -> None:
     got = header_str({"X": value}, "x")
     visible = all(c == "\t" or " " <= c <= "~" for c in value)
     assert got == (value if visible else None)
+
+
+def test_a_huge_host_gives_a_bounded_message() -> None:
+    with pytest.raises(TenantIdentifierError) as info:
+        resolve_identifier_v1({"Host": "a" * 1_000_000}, TenantSettings(resolution="host"))
+    assert len(str(info.value)) < 500 and "1000000 chars" in str(info.value)
+
+
+def test_settings_of_the_wrong_type_say_what_was_expected() -> None:
+    for resolve in (resolve_identifier_v1, resolve_identifier_v2):
+        with pytest.raises(TypeError, match="must be a TenantSettings .* got dict"):
+            resolve({"X-Tenant-ID": U}, {"header_name": "X-Org"})  # type: ignore[arg-type]

@@ -75,3 +75,21 @@ def test_context_json_round_trip_and_rejects_garbage(acme: TenantContext) -> Non
 def test_aliases(acme: TenantContext) -> None:
     assert acme.aliases() == (TenantKey.uuid(acme.id), TenantKey.slug("acme"),
                               TenantKey.host("acme.example.com"))
+
+
+def test_ids_come_from_the_seed_never_uuid4() -> None:
+    first = [TenantStore(seed=7).create("Acme", "acme").id for _ in range(2)]
+    assert first[0] == first[1] and first[0].version == 4
+    assert TenantStore(seed=8).create("Acme", "acme").id != first[0]
+    store = TenantStore(seed=7)
+    ids = [store.create(f"T{i}", f"t{i}").id for i in range(3)]
+    assert len(set(ids)) == 3 and ids[0] == first[0]
+
+
+def test_wrong_types_at_the_store_boundary_are_typed_errors() -> None:
+    with pytest.raises(TypeError, match="seed must be an int"):
+        TenantStore(seed="7")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs a TenantKey"):
+        TenantStore().find("acme")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="TenantContext.name must be str"):
+        TenantStore().create(None, "acme")  # type: ignore[arg-type]

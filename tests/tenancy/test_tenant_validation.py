@@ -576,3 +576,28 @@ def test_agrees_with_rustc_on_conformance_vectors(raw, slug, uuid_, host, any_):
 
     got = [outcome(fn, raw) for fn in (V.validate_slug, V.validate_uuid, V.validate_host, V.validate_any)]
     assert got == [resolve(e) for e in (slug, uuid_, host, any_)]
+
+
+# -- bounded errors for huge input ------------------------------------------------------------------
+
+
+def test_a_huge_identifier_keeps_a_bounded_excerpt_and_its_length() -> None:
+    from rustok_sim.model.tenancy.validation import MAX_EXCERPT_CHARS
+
+    with pytest.raises(TenantValidationError) as info:
+        V.validate_slug("a" * 1_000_000)
+    error = info.value
+    assert error.kind == "TooLong" and str(error) == "Identifier is too long (max 64 characters)"
+    assert error.value == "a" * MAX_EXCERPT_CHARS and error.length == 1_000_000 and error.truncated
+    assert len(repr(error)) < 400 and "1000000 bytes" in repr(error)
+    again = pickle.loads(pickle.dumps(error))
+    assert (again.value, again.length, again.truncated) == (error.value, 1_000_000, True)
+
+
+def test_a_normal_size_identifier_keeps_its_whole_value() -> None:
+    with pytest.raises(TenantValidationError) as info:
+        V.validate_slug("a" * 65)
+    assert info.value.value == "a" * 65 and info.value.length == 65 and not info.value.truncated
+    with pytest.raises(TenantValidationError) as host:
+        V.validate_host("x" * 254)
+    assert host.value.value == "x" * 254 and not host.value.truncated
