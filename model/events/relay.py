@@ -66,6 +66,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
+
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable

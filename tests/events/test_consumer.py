@@ -7,6 +7,8 @@ import uuid
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.orm import Session
+
 from rustok_sim.adapters.sql.consumer import ReadModelConsumer
 from rustok_sim.adapters.sql.db import make_engine
 from rustok_sim.adapters.sql.outbox import OutboxTransport, fetch_rows
@@ -14,13 +16,12 @@ from rustok_sim.adapters.sql.relay import OutboxRelay, RelayConfig
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.events.bus import EventBus, ExternalError, MemoryTransport
-from tests.events.drivers import run_until_idle
 from rustok_sim.model.events.dispatcher import DispatcherConfig, EventDispatcher
 from rustok_sim.model.events.domain import NodeCreated, ProductCreated
 from rustok_sim.model.events.envelope import EventEnvelope
 from rustok_sim.model.events.ids import IdGenerator
 from rustok_sim.model.events.transactional import TransactionalEventBus
-from sqlalchemy.orm import Session
+from tests.events.drivers import run_until_idle
 
 TENANT_A = uuid.UUID("11111111-1111-1111-1111-111111111111")
 TENANT_B = uuid.UUID("55555555-5555-5555-5555-555555555555")
