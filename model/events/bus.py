@@ -24,8 +24,19 @@ fails. Giving it back after delivery is the dispatcher's job (`rustok_sim.model.
 why the slot accounting assumes exactly one releasing dispatcher per bus; the bus counts the
 subscribers that declare themselves slot releasers so that a second one is an ``anomaly``.
 
-Stats (`EventBusStats`): ``subscribers`` is the receiver count sampled at each `subscribe()` and is
-never lowered when a receiver closes.
+Stats: `stats()` returns a frozen `EventBusStats` snapshot (``events_published``,
+``events_dropped``, ``subscribers``); the counters themselves are private. ``subscribers`` is the
+receiver count sampled at each `subscribe()` and is never lowered when a receiver closes.
+
+Two publish paths share one decision routine (`_send`): `publish` / `publish_envelope` raise
+Rust's errors (the faithful surface, what a caller of the Rust bus sees), and `offer` /
+`offer_envelope` return a `SendOutcome` (``SENT``, ``REJECTED``, ``NO_RECEIVERS``) without
+raising, for simulation hot paths where a rejection is the normal case. Both count, observe and
+give slots back identically; only the way the result reaches the caller differs.
+
+State outside a table: the bus has no state machine beyond open/closed (a flag set once by
+`close()`); the ring position, each receiver's cursor and the three counters are counters, not
+states a trace reader would join to a table.
 
 This module also holds the mirror of `rustok_core::Error` that the event layer raises
 (`RustokError` and its variants; each one's ``str()`` is the Rust Display text) and the
@@ -37,16 +48,16 @@ Sans-IO: `publish` returns at once; receivers are polled with `try_recv()`; noth
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
-from rustok_sim.model.core.trace import Observer
-from rustok_sim.model.resilience.backpressure import BackpressureController, BackpressureError
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from rustok_sim.model.events.envelope import EventEnvelope
-    from rustok_sim.model.events.ids import IdGenerator
+from rustok_sim.model.core.trace import Observer, observer_for
+from rustok_sim.model.events.envelope import EventEnvelope
+from rustok_sim.model.events.ids import IdGenerator
+from rustok_sim.model.resilience.backpressure import BackpressureController, BackpressureError
 
 COMPONENT = "event_bus"
 DEFAULT_CHANNEL_CAPACITY = 128
@@ -134,21 +145,30 @@ class EventBusConfig(BaseModel):
         "error", description="'error' (02-14 and later) or 'silent_ok' (1df8c5b3e, 02-13)")
 
 
+@dataclass(frozen=True, slots=True)
 class EventBusStats:
-    """Live counters shared by the bus and its clones (Rust hands out an `Arc`)."""
+    """The bus's counters as of one `stats()` call (Rust `EventBusStats`, read through the
+    `Arc` the bus and its clones share): events sent, events dropped (backpressure rejections
+    and sends without receivers) and the receiver count sampled at the last `subscribe()`."""
 
-    __slots__ = ("events_published", "events_dropped", "subscribers")
-
-    def __init__(self) -> None:
-        self.events_published = 0
-        self.events_dropped = 0
-        self.subscribers = 0
+    events_published: int = 0
+    events_dropped: int = 0
+    subscribers: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return asdict(self)
 
-    def __repr__(self) -> str:
-        return f"EventBusStats({self.as_dict()!r})"
+
+class SendOutcome(str, Enum):
+    """What `offer_envelope` did with an envelope (the non-raising publish path)."""
+
+    SENT = "sent"
+    """In the ring: every live receiver will see it; the slot (if any) is held until released."""
+    REJECTED = "rejected"
+    """Refused by the backpressure controller (critical depth); counted as dropped."""
+    NO_RECEIVERS = "no_receivers"
+    """Nobody subscribed: the slot was given back and the drop counted (``publish`` raises
+    `NoReceiversError` here, or returns normally with ``no_receivers="silent_ok"``)."""
 
 
 class Lagged:
@@ -211,16 +231,16 @@ class Receiver:
             missed = oldest - nxt
             self._next = oldest
             self.missed += missed
-            if bus.observer is not None:
-                bus.observer.decision(COMPONENT, self.name, "lagged", "receiver_lagged",
-                                      {"missed": missed, "from_seq": nxt, "to_seq": oldest})
+            if bus._decisions is not None:
+                bus._decisions.decision(COMPONENT, self.name, "lagged", "receiver_lagged",
+                                        {"missed": missed, "from_seq": nxt, "to_seq": oldest})
             return Lagged(missed)
-        envelope = bus._buf[nxt % bus._cap]
+        envelope = bus._buf[nxt & bus._mask]
         self._next = nxt + 1
         self.received += 1
-        if bus.observer is not None:
-            bus.observer.event(COMPONENT, self.name, "received", str(envelope.id),
-                               envelope.event_type, str(envelope.tenant_id))
+        if bus._events is not None:
+            bus._events.event(COMPONENT, self.name, "received", envelope.id_text,
+                              envelope.event_type, str(envelope.tenant_id))
         return envelope
 
     def pending(self) -> int:
@@ -236,8 +256,8 @@ class Receiver:
         if self._open:
             self._open = False
             self._bus._receiver_count -= 1
-            if self._bus.observer is not None:
-                self._bus.observer.sample(COMPONENT, self._bus.name, "receiver_count",
+            if self._bus._samples is not None:
+                self._bus._samples.sample(COMPONENT, self._bus.name, "receiver_count",
                                           self._bus._receiver_count)
 
     def __repr__(self) -> str:
@@ -254,25 +274,48 @@ class EventBus:
     Every state change is reported when an observer is given: ``event`` ``published`` /
     ``received``, ``decision`` ``rejected`` (backpressure) / ``dropped`` (no receivers) /
     ``lagged`` (per receiver), ``sample`` ``receiver_count`` and ``anomaly`` for a second slot
-    releaser.
+    releaser. The observer is asked once per kind (``wants``) at construction; kinds nobody
+    keeps cost nothing, not even the id text of the record.
     """
 
-    __slots__ = ("config", "name", "observer", "backpressure", "stats", "ids",
-                 "_cap", "_buf", "_tail", "_receiver_count", "_closed", "_silent_ok",
-                 "_receiver_seq", "_slot_releasers")
+    __slots__ = ("config", "name", "observer", "backpressure", "ids",
+                 "_cap", "_mask", "_buf", "_tail", "_receiver_count", "_closed", "_silent_ok",
+                 "_receiver_seq", "_slot_releasers", "_published", "_dropped", "_subscribers",
+                 "_events", "_decisions", "_samples", "_anomalies")
 
     def __init__(self, config: EventBusConfig | None = None, *,
                  backpressure: BackpressureController | None = None,
                  ids: IdGenerator | None = None,
                  observer: Observer | None = None, name: str = COMPONENT) -> None:
+        if config is not None and not isinstance(config, EventBusConfig):
+            raise TypeError(f"EventBus config must be an EventBusConfig (e.g. EventBusConfig(capacity=256)), "
+                            f"got {type(config).__name__} {config!r:.80}")
+        if backpressure is not None and not isinstance(backpressure, BackpressureController):
+            raise TypeError(f"EventBus backpressure= must be a BackpressureController or None, "
+                            f"got {type(backpressure).__name__} {backpressure!r:.80}")
+        if ids is not None and not isinstance(ids, IdGenerator):
+            raise TypeError(f"EventBus ids= must be an IdGenerator(clock, seed) or None, "
+                            f"got {type(ids).__name__} {ids!r:.80}")
+        if observer is not None and not callable(getattr(observer, "wants", None)):
+            raise TypeError(f"EventBus observer= must be an Observer (e.g. a TraceRecorder) or None, "
+                            f"got {type(observer).__name__}")
+        if not isinstance(name, str):
+            raise TypeError(f"EventBus name= must be a str, got {type(name).__name__}")
         self.config = config if config is not None else EventBusConfig()
         self.name = name
         self.observer = observer
         self.backpressure = backpressure
-        self.stats = EventBusStats()
         self.ids = ids
+        self._events = observer_for(observer, "event", COMPONENT)
+        self._decisions = observer_for(observer, "decision", COMPONENT)
+        self._samples = observer_for(observer, "sample", COMPONENT)
+        self._anomalies = observer_for(observer, "anomaly", COMPONENT)
+        self._published = 0
+        self._dropped = 0
+        self._subscribers = 0
         # tokio::sync::broadcast::channel rounds the capacity up to the next power of two.
         self._cap = 1 << (self.config.capacity - 1).bit_length()
+        self._mask = self._cap - 1
         self._buf: list[Any] = [None] * self._cap
         self._tail = 0  # position of the next send; positions of held envelopes: [tail-cap, tail)
         self._receiver_count = 0
@@ -324,18 +367,22 @@ class EventBus:
     def closed(self) -> bool:
         return self._closed
 
+    def stats(self) -> EventBusStats:
+        """A frozen snapshot of the counters (shared by every clone of this bus)."""
+        return EventBusStats(self._published, self._dropped, self._subscribers)
+
     # -- subscribing ---------------------------------------------------------------------
 
     def subscribe(self, name: str | None = None) -> Receiver:
         """A new receiver that sees events sent from now on. Samples the receiver count into
-        `stats.subscribers` (Rust stores it on every subscribe and never lowers it)."""
+        `stats().subscribers` (Rust stores it on every subscribe and never lowers it)."""
         self._receiver_seq += 1
         receiver = Receiver(self, name or f"{self.name}/rx{self._receiver_seq}")
         self._receiver_count += 1
-        self.stats.subscribers = self._receiver_count
-        if self.observer is not None:
-            self.observer.sample(COMPONENT, self.name, "receiver_count", self._receiver_count)
-            self.observer.sample(COMPONENT, self.name, "stats.subscribers", self.stats.subscribers)
+        self._subscribers = self._receiver_count
+        if self._samples is not None:
+            self._samples.sample(COMPONENT, self.name, "receiver_count", self._receiver_count)
+            self._samples.sample(COMPONENT, self.name, "stats.subscribers", self._subscribers)
         return receiver
 
     def register_slot_releaser(self, name: str) -> int:
@@ -345,8 +392,8 @@ class EventBus:
         twice, so this records an ``anomaly`` at the moment the second one appears."""
         self._slot_releasers.append(name)
         count = len(self._slot_releasers)
-        if count > 1 and self.backpressure is not None and self.observer is not None:
-            self.observer.anomaly(
+        if count > 1 and self.backpressure is not None and self._anomalies is not None:
+            self._anomalies.anomaly(
                 COMPONENT, self.name, "multiple_slot_releasers",
                 f"{count} subscribers release a backpressure slot per event "
                 f"({', '.join(self._slot_releasers)}); each event's single slot will be released "
@@ -368,61 +415,78 @@ class EventBus:
         """Build an envelope (id and timestamp from the injected `ids` generator, so from its
         clock) and publish it. Does **not** validate the event: only the transactional bus does.
         Returns the envelope (Rust returns `()`; the id is useful to drivers)."""
-        from rustok_sim.model.events.envelope import EventEnvelope
-
-        envelope = EventEnvelope.new(tenant_id, actor_id, event, ids=self.ids)
+        envelope = EventEnvelope.new(tenant_id, actor_id, event, ids=self.ids)  # type: ignore[arg-type]
         self.publish_envelope(envelope)
         return envelope
 
     def publish_envelope(self, envelope: EventEnvelope) -> None:
         """Send one envelope to every receiver (spec §3.2 steps). Raises `ExternalError`
         subclasses on backpressure rejection and, in the default mode, on no receivers."""
+        outcome = self._send(envelope)
+        if outcome is _SENT:
+            return
+        if outcome is _REJECTED:
+            bp = self.backpressure
+            assert bp is not None
+            raise BackpressureRejectedError(BackpressureError("QueueFull", bp.current_depth, bp.max_depth))
+        if self._silent_ok:
+            return  # 02-13: warn "channel full or no receivers" and report success anyway
+        raise NoReceiversError(envelope.event_type, self._dropped)
+
+    def offer(self, tenant_id: uuid.UUID, actor_id: uuid.UUID | None, event: Any) -> EventEnvelope | None:
+        """`publish` without exceptions: the envelope if it was sent, ``None`` if it was
+        rejected (backpressure) or found no receivers. Counted and observed as `publish`."""
+        envelope = EventEnvelope.new(tenant_id, actor_id, event, ids=self.ids)  # type: ignore[arg-type]
+        return envelope if self._send(envelope) is _SENT else None
+
+    def offer_envelope(self, envelope: EventEnvelope) -> SendOutcome:
+        """`publish_envelope` without exceptions: what happened, as a `SendOutcome`. A closed
+        bus still raises `BusClosedError` (a driver bug, not an outcome)."""
+        return self._send(envelope)
+
+    def _send(self, envelope: EventEnvelope) -> SendOutcome:
+        """The one decision routine of both publish paths (spec §3.2 steps 1-3)."""
         if self._closed:
             raise BusClosedError(f"event bus {self.name!r} is closed; nothing can publish to it")
-        observer = self.observer
         bp = self.backpressure
-        if bp is not None:
-            try:
-                bp.try_acquire()
-            except BackpressureError as exc:
-                self.stats.events_dropped += 1
-                if observer is not None:
-                    observer.decision(COMPONENT, self.name, "rejected", "backpressure",
-                                      {"event_id": str(envelope.id), "event_type": envelope.event_type,
-                                       "events_dropped": self.stats.events_dropped})
-                raise BackpressureRejectedError(exc) from None
-
+        if bp is not None and not bp.admit():
+            self._dropped += 1
+            if self._decisions is not None:
+                self._decisions.decision(COMPONENT, self.name, "rejected", "backpressure",
+                                         {"event_id": envelope.id_text, "event_type": envelope.event_type,
+                                          "events_dropped": self._dropped})
+            return _REJECTED
         if self._receiver_count == 0:
             # tokio's send fails only here: the channel is never "full". Give the slot back.
             if bp is not None:
                 bp.release()
-            self.stats.events_dropped += 1
-            dropped = self.stats.events_dropped
-            if observer is not None:
-                observer.decision(COMPONENT, self.name, "dropped", "no_receivers",
-                                  {"event_id": str(envelope.id), "event_type": envelope.event_type,
-                                   "events_dropped": dropped,
-                                   "returned": "ok" if self._silent_ok else "error"})
-            if self._silent_ok:
-                return  # 02-13: warn "channel full or no receivers" and report success anyway
-            raise NoReceiversError(envelope.event_type, dropped)
-
-        self._buf[self._tail % self._cap] = envelope
-        self._tail += 1
-        self.stats.events_published += 1
-        if observer is not None:
-            observer.event(COMPONENT, self.name, "published", str(envelope.id), envelope.event_type,
-                           str(envelope.tenant_id), {"seq": self._tail - 1})
+            self._dropped += 1
+            if self._decisions is not None:
+                self._decisions.decision(COMPONENT, self.name, "dropped", "no_receivers",
+                                         {"event_id": envelope.id_text, "event_type": envelope.event_type,
+                                          "events_dropped": self._dropped,
+                                          "returned": "ok" if self._silent_ok else "error"})
+            return _NO_RECEIVERS
+        tail = self._tail
+        self._buf[tail & self._mask] = envelope
+        self._tail = tail + 1
+        self._published += 1
+        if self._events is not None:
+            self._events.event(COMPONENT, self.name, "published", envelope.id_text, envelope.event_type,
+                               str(envelope.tenant_id), {"seq": tail})
+        return _SENT
 
     def __repr__(self) -> str:
         return (f"EventBus({self.name!r}, capacity={self._cap}, receivers={self._receiver_count}, "
-                f"stats={self.stats.as_dict()})")
+                f"stats={self.stats().as_dict()})")
+
+
+_SENT, _REJECTED, _NO_RECEIVERS = SendOutcome.SENT, SendOutcome.REJECTED, SendOutcome.NO_RECEIVERS
 
 
 def _config_fields(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Move EventBusConfig fields out of a constructor's keyword arguments."""
     return {key: kwargs.pop(key) for key in ("no_receivers",) if key in kwargs}
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -474,13 +538,12 @@ class MemoryTransport:
         """`MemoryTransport::with_capacity(n)`: over `EventBus::with_capacity(n)`."""
         return cls(EventBus.with_capacity(capacity, **kwargs))
 
-    @property
     def stats(self) -> EventBusStats:
-        """The bus's stats (shared, live)."""
-        return self.bus.stats
+        """A frozen snapshot of the bus's stats."""
+        return self.bus.stats()
 
     def subscribe(self, name: str | None = None) -> Receiver:
-        """A receiver on the transport's bus (samples `stats.subscribers` like the bus does)."""
+        """A receiver on the transport's bus (samples `stats().subscribers` like the bus does)."""
         return self.bus.subscribe(name)
 
     def publish(self, envelope: EventEnvelope) -> None:

@@ -308,21 +308,33 @@ def outcome_of(handler: EventHandler, envelope: EventEnvelope) -> Outcome:
 
 
 class _Dispatch:
-    """One event's dispatch: the matching handlers, how far it got and its slot (`DISPATCH`)."""
+    """One event's dispatch: the matching handlers, how far it got and its slot (`DISPATCH`).
 
-    __slots__ = ("envelope", "handlers", "next_index", "completed", "slot", "instance")
+    `instance` (``<dispatcher>/<event id>``, the name of its `DISPATCH` records) is built on
+    first use, so an unobserved dispatch never formats the event id."""
 
-    def __init__(self, envelope: EventEnvelope, handlers: list[EventHandler], instance: str) -> None:
+    __slots__ = ("envelope", "handlers", "total", "next_index", "completed", "slot", "owner", "_instance")
+
+    def __init__(self, envelope: EventEnvelope, handlers: list[EventHandler], owner: str) -> None:
         self.envelope = envelope
         self.handlers = handlers
+        self.total = len(handlers)
         self.next_index = 0  # next handler to start (fail-fast) or to get a permit (concurrent)
         self.completed = 0  # concurrent: handler tasks counted as finished
         self.slot = SlotState.HELD
-        self.instance = instance
+        self.owner = owner
+        self._instance: str | None = None
+
+    @property
+    def instance(self) -> str:
+        name = self._instance
+        if name is None:
+            name = self._instance = f"{self.owner}/{self.envelope.id_text}"
+        return name
 
     @property
     def fully_started(self) -> bool:
-        return self.next_index >= len(self.handlers)
+        return self.next_index >= self.total
 
 
 class HandlerWork:
@@ -331,7 +343,7 @@ class HandlerWork:
     earliest time (clock seconds) the driver may run it (a retry's fixed delay). `state` is its
     `WORK` state; a retry is the same item coming back with the next attempt."""
 
-    __slots__ = ("handler", "envelope", "attempt", "not_before", "seq", "state", "instance", "_dispatch")
+    __slots__ = ("handler", "envelope", "attempt", "not_before", "seq", "state", "_instance", "_dispatch")
 
     def __init__(self, handler: EventHandler, dispatch: _Dispatch, not_before: float, seq: int) -> None:
         self.handler = handler
@@ -340,8 +352,17 @@ class HandlerWork:
         self.not_before = not_before
         self.seq = seq
         self.state = WorkState.READY
-        self.instance = f"{dispatch.instance}/{handler.name}"
+        self._instance: str | None = None
         self._dispatch = dispatch
+
+    @property
+    def instance(self) -> str:
+        """``<dispatcher>/<event id>/<handler>``: the name of its `WORK` records (built on
+        first use, so unobserved work never formats it)."""
+        name = self._instance
+        if name is None:
+            name = self._instance = f"{self._dispatch.instance}/{self.handler.name}"
+        return name
 
     def __lt__(self, other: HandlerWork) -> bool:  # heap order: due time, then creation order
         return (self.not_before, self.seq) < (other.not_before, other.seq)
@@ -436,7 +457,7 @@ class EventDispatcher:
         self._inline = cfg.variant == "2026-02-13"
         # A crash still counts as finished (and releases): drop guard (02-14) or hardened.
         self._guarded_crash = not self._inline
-        self._on_work: list[Callable[[], None]] = []
+        self._on_work: tuple[Callable[[], None], ...] = ()
         self._counts = dict.fromkeys(DispatcherStats.__dataclass_fields__, 0)
 
     # -- registration and lifecycle ------------------------------------------------------
@@ -492,23 +513,37 @@ class EventDispatcher:
         says there is something to take. Returns a function that unregisters it."""
         if not callable(callback):
             raise TypeError(f"on_work_available needs a callable, got {type(callback).__name__}")
-        self._on_work.append(callback)
-        return lambda: self._on_work.remove(callback)
+        self._on_work += (callback,)
+        return lambda: self._remove_work_hook(callback)
+
+    def _remove_work_hook(self, callback: Callable[[], None]) -> None:
+        hooks = list(self._on_work)
+        hooks.remove(callback)
+        self._on_work = tuple(hooks)
 
     def pump(self) -> int:
         """Receive what is waiting on the bus and promote due retries; returns how many items
         are ready. `next_work()` does this itself."""
-        self._pump()
+        rx = self._receiver
+        if self._delayed or (rx is not None and (rx._next != self.bus._tail or self.bus._closed)):
+            self._pump()
         return len(self._ready)
 
     def next_work(self) -> HandlerWork | None:
         """Receive what is waiting on the bus, promote due retries, and hand out the next ready
         handler invocation (``None`` if nothing can run now)."""
-        self._pump()
-        if not self._ready:
+        # The same as calling _pump() first: it only acts on due retries or unread input (the
+        # receiver's position against the ring's, read directly: no call for the common case).
+        rx = self._receiver
+        if self._delayed or (rx is not None and (rx._next != self.bus._tail or self.bus._closed)):
+            self._pump()
+        ready = self._ready
+        if not ready:
             return None
-        work = self._ready.popleft()
-        work.state = self._work_machine.fire(work.state, "handed_out", self._tracer, work.instance)
+        work = ready.popleft()
+        tracer = self._tracer
+        work.state = self._work_machine.fire(work.state, "handed_out", tracer,
+                                             "" if tracer is None else work.instance)
         self._outstanding += 1
         self._counts["invocations"] += 1
         return work
@@ -523,19 +558,21 @@ class EventDispatcher:
         events = self._events
         counts = self._counts
         fire = self._work_machine.fire
+        tracer = self._tracer
+        instance = "" if tracer is None else work.instance
         if outcome is OK:
-            work.state = fire(work.state, "handler_ok", self._tracer, work.instance)
+            work.state = fire(work.state, "handler_ok", tracer, instance)
             self._outstanding -= 1
             counts["successes"] += 1
             if events is not None:
-                events.event(COMPONENT, self.name, "handled", str(env.id), env.event_type,
+                events.event(COMPONENT, self.name, "handled", env.id_text, env.event_type,
                              str(env.tenant_id), {"handler": work.handler.name, "attempt": work.attempt})
             self._handler_finished(work, ok=True)
         elif isinstance(outcome, HandlerFailed):
             if work.attempt < self._max_attempts:
                 # Fixed delay, no backoff; the concurrent task keeps its permit while it sleeps.
-                work.state = fire(work.state, "handler_err_attempts_left", self._tracer, work.instance,
-                                  {"attempt": work.attempt} if self._tracer is not None else None)
+                work.state = fire(work.state, "handler_err_attempts_left", tracer, instance,
+                                  {"attempt": work.attempt} if tracer is not None else None)
                 self._outstanding -= 1
                 counts["retries"] += 1
                 work.attempt += 1
@@ -545,26 +582,26 @@ class EventDispatcher:
                 heapq.heappush(self._delayed, work)
                 if self._decisions is not None:
                     self._decisions.decision(COMPONENT, self.name, "retry", "handler_error",
-                                             {"event_id": str(env.id), "handler": work.handler.name,
+                                             {"event_id": env.id_text, "handler": work.handler.name,
                                               "attempt": work.attempt - 1, "max_attempts": self._max_attempts,
                                               "not_before": work.not_before, "error": str(outcome.error)})
                 return
-            work.state = fire(work.state, "handler_err_exhausted", self._tracer, work.instance)
+            work.state = fire(work.state, "handler_err_exhausted", tracer, instance)
             self._outstanding -= 1
             counts["failures"] += 1
             if events is not None:
-                events.event(COMPONENT, self.name, "failed", str(env.id), env.event_type,
+                events.event(COMPONENT, self.name, "failed", env.id_text, env.event_type,
                              str(env.tenant_id), {"handler": work.handler.name, "attempt": work.attempt,
                                                   "error": str(outcome.error)})
             work.handler.on_error(env, outcome.error if isinstance(outcome.error, BaseException)
                                   else RustokError(str(outcome.error)))
             self._handler_finished(work, ok=False)
         elif isinstance(outcome, HandlerCrashed):
-            work.state = fire(work.state, "handler_panicked", self._tracer, work.instance)
+            work.state = fire(work.state, "handler_panicked", tracer, instance)
             self._outstanding -= 1
             counts["crashes"] += 1
             if events is not None:
-                events.event(COMPONENT, self.name, "crashed", str(env.id), env.event_type,
+                events.event(COMPONENT, self.name, "crashed", env.id_text, env.event_type,
                              str(env.tenant_id), {"handler": work.handler.name, "attempt": work.attempt,
                                                   "error": str(outcome.exc)})
             self._handler_crashed(work)
@@ -599,15 +636,11 @@ class EventDispatcher:
     # -- internals -----------------------------------------------------------------------
 
     def _make_ready(self, work: HandlerWork) -> None:
-        was_empty = not self._ready
-        self._ready.append(work)
-        if was_empty and self._on_work:
-            for callback in tuple(self._on_work):
+        ready = self._ready
+        ready.append(work)
+        if len(ready) == 1:
+            for callback in self._on_work:
                 callback()
-
-    def _new_work(self, handler: EventHandler, dispatch: _Dispatch) -> HandlerWork:
-        self._seq += 1
-        return HandlerWork(handler, dispatch, self.clock(), self._seq)
 
     def _pump(self) -> None:
         delayed = self._delayed
@@ -615,24 +648,28 @@ class EventDispatcher:
             now = self.clock()
             while delayed and delayed[0].not_before <= now:
                 work = heapq.heappop(delayed)
-                work.state = self._work_machine.fire(work.state, "retry_due", self._tracer, work.instance)
+                tracer = self._tracer
+                work.state = self._work_machine.fire(work.state, "retry_due", tracer,
+                                                     "" if tracer is None else work.instance)
                 self._make_ready(work)
         if self._state is not DispatcherState.RUNNING:
             return
         receiver = self._receiver
         assert receiver is not None
+        bus = self.bus
         while self._blocking is None:
-            try:
-                item = receiver.try_recv()
-            except ChannelClosed:
-                self._end_receiving("channel_closed")
+            # Read the ring position directly: with something unread, try_recv() returns an
+            # envelope or Lagged; with nothing unread it would return None, or raise
+            # ChannelClosed once the bus is closed, so neither needs a call here.
+            if receiver._next == bus._tail:
+                if bus._closed:
+                    self._end_receiving("channel_closed")
                 return
-            if item is None:
-                return
-            if isinstance(item, Lagged):
-                self._on_lagged(item.missed)
+            item = receiver.try_recv()
+            if item.__class__ is Lagged:
+                self._on_lagged(item.missed)  # type: ignore[union-attr]
                 continue
-            self._dispatch(item)
+            self._dispatch(item)  # type: ignore[arg-type]
             if self._state is not DispatcherState.RUNNING:  # the inline dispatch crashed the loop
                 return
 
@@ -654,18 +691,17 @@ class EventDispatcher:
         event = envelope.event
         matching = [h for h in self.handlers if h.handles(event)]
         if self._events is not None:
-            self._events.event(COMPONENT, self.name, "dispatching", str(envelope.id), envelope.event_type,
+            self._events.event(COMPONENT, self.name, "dispatching", envelope.id_text, envelope.event_type,
                                str(envelope.tenant_id), {"handlers": [h.name for h in matching]})
-        dispatch = _Dispatch(envelope, matching,
-                             f"{self.name}/{envelope.id}" if self._tracer is not None else self.name)
+        dispatch = _Dispatch(envelope, matching, self.name)
         if not matching:
             counts["events_without_handlers"] += 1
             if self._decisions is not None:
-                self._decisions.decision(COMPONENT, self.name, "no_handlers", None, {"event_id": str(envelope.id)})
+                self._decisions.decision(COMPONENT, self.name, "no_handlers", None, {"event_id": envelope.id_text})
             self._release_slot(dispatch, "no_matching_handler")
             return
         if self._fail_fast:
-            self._start_next_sequential(dispatch)
+            self._start_next(dispatch)
             if self._inline:
                 self._blocking = dispatch
         else:
@@ -673,15 +709,22 @@ class EventDispatcher:
             if self._inline and not dispatch.fully_started:
                 self._blocking = dispatch
 
-    def _start_next_sequential(self, dispatch: _Dispatch) -> None:
-        handler = dispatch.handlers[dispatch.next_index]
-        dispatch.next_index += 1
-        self._make_ready(self._new_work(handler, dispatch))
+    def _start_next(self, dispatch: _Dispatch) -> None:
+        """Make the dispatch's next handler ready (fail-fast: its turn came; concurrent: it
+        got a permit), calling the work-available hooks if the ready queue was empty."""
+        index = dispatch.next_index
+        dispatch.next_index = index + 1
+        self._seq = seq = self._seq + 1
+        ready = self._ready
+        ready.append(HandlerWork(dispatch.handlers[index], dispatch, self.clock(), seq))
+        if len(ready) == 1:
+            for callback in self._on_work:
+                callback()
 
     def _request_permits(self, dispatch: _Dispatch) -> None:
         """The dispatch task awaits one permit per handler, in registration order; tokio's
         semaphore is FIFO, so a dispatch behind others in the queue waits its turn."""
-        while not dispatch.fully_started:
+        while dispatch.next_index < dispatch.total:
             if self._permits_free > 0 and not self._permit_waiters:
                 self._permits_free -= 1
                 self._spawn_next(dispatch)
@@ -689,14 +732,12 @@ class EventDispatcher:
                 self._permit_waiters.append(dispatch)
                 if self._decisions is not None:
                     self._decisions.decision(COMPONENT, self.name, "permit_wait", "semaphore_exhausted",
-                                             {"event_id": str(dispatch.envelope.id),
+                                             {"event_id": dispatch.envelope.id_text,
                                               "handler": dispatch.handlers[dispatch.next_index].name})
                 return
 
     def _spawn_next(self, dispatch: _Dispatch) -> None:
-        handler = dispatch.handlers[dispatch.next_index]
-        dispatch.next_index += 1
-        self._make_ready(self._new_work(handler, dispatch))
+        self._start_next(dispatch)
         if self._samples is not None:
             self._samples.sample(COMPONENT, self.name, "permits_in_use", self.permits_in_use)
 
@@ -704,12 +745,13 @@ class EventDispatcher:
         # A released permit goes straight to the head waiter (fair semaphore); the woken
         # dispatch spawns its handler and queues again for its next one.
         self._permits_free += 1
-        while self._permit_waiters and self._permits_free > 0:
-            dispatch = self._permit_waiters.popleft()
+        waiters = self._permit_waiters
+        while waiters and self._permits_free > 0:
+            dispatch = waiters.popleft()
             self._permits_free -= 1
             self._spawn_next(dispatch)
-            if not dispatch.fully_started:
-                self._permit_waiters.append(dispatch)
+            if dispatch.next_index < dispatch.total:
+                waiters.append(dispatch)
             elif dispatch is self._blocking:
                 self._blocking = None  # 02-13: the receive loop resumes once all are spawned
         if self._samples is not None:
@@ -719,14 +761,14 @@ class EventDispatcher:
         dispatch = work._dispatch
         if self._fail_fast:
             if ok and not dispatch.fully_started:
-                self._start_next_sequential(dispatch)
+                self._start_next(dispatch)
                 return
             if not ok and not dispatch.fully_started:
                 skipped = len(dispatch.handlers) - dispatch.next_index
                 self._counts["skipped_handlers"] += skipped
                 if self._decisions is not None:
                     self._decisions.decision(COMPONENT, self.name, "fail_fast_stop", "handler_failed",
-                                             {"event_id": str(dispatch.envelope.id),
+                                             {"event_id": dispatch.envelope.id_text,
                                               "failed_handler": work.handler.name, "skipped": skipped})
                 dispatch.next_index = len(dispatch.handlers)
                 self._release_slot(dispatch, "fail_fast_stopped")
@@ -774,7 +816,9 @@ class EventDispatcher:
     def _release_slot(self, dispatch: _Dispatch, trigger: str) -> None:
         # The table refuses a second release (held -> released happens once per dispatch): the
         # invariant this module exists for.
-        dispatch.slot = self._slot_machine.fire(dispatch.slot, trigger, self._tracer, dispatch.instance)
+        tracer = self._tracer
+        dispatch.slot = self._slot_machine.fire(dispatch.slot, trigger, tracer,
+                                                "" if tracer is None else dispatch.instance)
         bp = self.bus.backpressure
         if bp is None:
             return
@@ -784,18 +828,20 @@ class EventDispatcher:
                 COMPONENT, self.name, "slot_over_release",
                 f"releasing the slot of event {dispatch.envelope.id} with controller depth already 0: "
                 f"another subscriber released it (more than one dispatcher on this bus?)",
-                {"event_id": str(dispatch.envelope.id)})
+                {"event_id": dispatch.envelope.id_text})
         bp.release()
 
     def _leak_slot(self, dispatch: _Dispatch, why: str) -> None:
-        dispatch.slot = self._slot_machine.fire(dispatch.slot, "crash_unguarded", self._tracer, dispatch.instance)
+        tracer = self._tracer
+        dispatch.slot = self._slot_machine.fire(dispatch.slot, "crash_unguarded", tracer,
+                                                "" if tracer is None else dispatch.instance)
         if self.bus.backpressure is None:
             return
         self._counts["slots_leaked"] += 1
         if self._anomalies is not None:
             self._anomalies.anomaly(COMPONENT, self.name, "slot_leaked",
                                     f"backpressure slot of event {dispatch.envelope.id} is never released: {why}",
-                                    {"event_id": str(dispatch.envelope.id)})
+                                    {"event_id": dispatch.envelope.id_text})
 
     def __repr__(self) -> str:
         return (f"EventDispatcher({self.name!r}, state={self.state}, handlers={len(self.handlers)}, "

@@ -107,6 +107,9 @@ class EventEnvelope(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
+    # Not a field: the id's text, computed on first use (`id_text`) and kept. A slot, so pydantic
+    # neither validates, dumps, compares nor copies it (a `model_copy` computes its own).
+    __slots__ = ("_id_text",)
 
     id: Uuid
     event_type: String
@@ -145,10 +148,10 @@ class EventEnvelope(BaseModel):
             if not isinstance(trace_id, str):
                 raise TypeError(f"EventEnvelope.new: trace_id must be a str or None, got {type(trace_id).__name__}")
             _reject_lone_surrogates("trace_id", trace_id)
-        event_id = ids.new_id()
         if now is None:
-            timestamp = ids.now()
+            event_id, timestamp = ids.stamp()
         elif isinstance(now, datetime):
+            event_id = ids.new_id()
             if now.tzinfo is None or now.utcoffset() is None:
                 raise ValueError("EventEnvelope.new: now= must carry a UTC offset (e.g. tzinfo=UTC); "
                                  "a naive time is ambiguous")
@@ -167,15 +170,26 @@ class EventEnvelope(BaseModel):
         _set(envelope, "__pydantic_fields_set__", _ALL_FIELDS_SET)
         _set(envelope, "__pydantic_extra__", None)
         _set(envelope, "__pydantic_private__", None)
+        _set(envelope, "_id_text", None)  # set, so that `id_text` never misses into pydantic's __getattr__
         return envelope
+
+    @property
+    def id_text(self) -> str:
+        """``str(self.id)``, computed once per envelope: trace records, instance names and the
+        JSON form all need it, and formatting a UUID costs more than most of a dispatch."""
+        text: str | None = getattr(self, "_id_text", None)
+        if text is None:
+            text = str(self.__dict__["id"])
+            _set(self, "_id_text", text)
+        return text
 
     def to_json_dict(self) -> dict[str, Any]:
         """The serde JSON form as plain Python data (the outbox `payload`)."""
         d = self.__dict__
         causation, actor = d["causation_id"], d["actor_id"]
         return {
-            "id": str(d["id"]), "event_type": d["event_type"], "schema_version": d["schema_version"],
-            "correlation_id": str(d["correlation_id"]),
+            "id": self.id_text, "event_type": d["event_type"], "schema_version": d["schema_version"],
+            "correlation_id": self.id_text if d["correlation_id"] is d["id"] else str(d["correlation_id"]),
             "causation_id": None if causation is None else str(causation),
             "tenant_id": str(d["tenant_id"]), "actor_id": None if actor is None else str(actor),
             "trace_id": d["trace_id"], "timestamp": _chrono_rfc3339(d["timestamp"]),
@@ -187,7 +201,7 @@ class EventEnvelope(BaseModel):
         d = self.__dict__
         causation, actor, trace = d["causation_id"], d["actor_id"], d["trace_id"]
         event_id, correlation = d["id"], d["correlation_id"]
-        id_text = str(event_id)
+        id_text = self.id_text
         event = d["event"]
         return "".join((
             '{"id":"', id_text, '","event_type":', encode_basestring(d["event_type"]),

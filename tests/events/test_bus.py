@@ -55,7 +55,7 @@ def test_defaults_are_capacity_128_and_error_on_no_receivers():
     bus = EventBus.new()
     assert bus.capacity == 128 and bus.effective_capacity == 128
     assert bus.config.no_receivers == "error"
-    assert bus.stats.as_dict() == {"events_published": 0, "events_dropped": 0, "subscribers": 0}
+    assert bus.stats().as_dict() == {"events_published": 0, "events_dropped": 0, "subscribers": 0}
 
 
 def test_capacity_is_rounded_up_to_a_power_of_two_like_tokio():
@@ -80,7 +80,7 @@ def test_every_receiver_gets_every_event_in_order():
     sent = [bus.publish(TENANT, None, node_created()) for _ in range(3)]
     assert drain(a) == sent
     assert drain(b) == sent
-    assert bus.stats.events_published == 3
+    assert bus.stats().events_published == 3
 
 
 def test_a_new_receiver_sees_only_events_sent_after_it_subscribed():
@@ -112,7 +112,7 @@ def test_send_never_fails_because_the_buffer_is_full():
     bus.subscribe()  # never reads
     for _ in range(50):
         bus.publish(TENANT, None, node_created())
-    assert bus.stats.events_published == 50 and bus.stats.events_dropped == 0
+    assert bus.stats().events_published == 50 and bus.stats().events_dropped == 0
 
 
 def test_closed_bus_ends_receivers_after_they_drain():
@@ -138,13 +138,13 @@ def test_publish_does_not_validate_the_event():
 def test_subscribers_is_sampled_at_subscribe_and_not_lowered_when_receivers_close():
     bus, _, _ = make_bus()
     receivers = [bus.subscribe() for _ in range(3)]
-    assert bus.stats.subscribers == 3
+    assert bus.stats().subscribers == 3
     receivers[0].close()
     receivers[1].close()
     assert bus.receiver_count == 1
-    assert bus.stats.subscribers == 3  # not lowered on drop ...
+    assert bus.stats().subscribers == 3  # not lowered on drop ...
     bus.subscribe()
-    assert bus.stats.subscribers == 2  # ... only re-sampled at the next subscribe
+    assert bus.stats().subscribers == 2  # ... only re-sampled at the next subscribe
 
 
 # -- no receivers --------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def test_no_receivers_is_an_error_by_default_with_the_02_14_text():
         bus.publish(TENANT, None, node_created())
     assert str(caught.value) == "External error: Event dropped (no receivers): node.created. Total dropped: 1"
     assert isinstance(caught.value, ExternalError)
-    assert bus.stats.as_dict() == {"events_published": 0, "events_dropped": 1, "subscribers": 0}
+    assert bus.stats().as_dict() == {"events_published": 0, "events_dropped": 1, "subscribers": 0}
     dropped = [r for r in recorder.of_kind("decision") if r.decision == "dropped"]
     assert dropped[0].reason == "no_receivers" and dropped[0].detail["returned"] == "error"
 
@@ -171,7 +171,7 @@ def test_no_receivers_total_counts_every_drop():
 def test_no_receivers_silent_ok_mode_of_02_13_returns_normally_and_counts_the_drop():
     bus, recorder, _ = make_bus(no_receivers="silent_ok")
     bus.publish(TENANT, None, node_created())  # no exception: the caller cannot tell
-    assert bus.stats.events_dropped == 1 and bus.stats.events_published == 0
+    assert bus.stats().events_dropped == 1 and bus.stats().events_published == 0
     dropped = [r for r in recorder.of_kind("decision") if r.decision == "dropped"]
     assert dropped[0].detail["returned"] == "ok"
 
@@ -197,7 +197,7 @@ def test_backpressure_rejection_is_an_external_error_and_a_drop():
     assert str(caught.value) == ("External error: Event rejected due to backpressure: "
                                  "Event queue is at critical capacity (9/10), rejecting events")
     assert caught.value.cause.kind == "QueueFull"
-    assert bus.stats.events_published == 9 and bus.stats.events_dropped == 1
+    assert bus.stats().events_published == 9 and bus.stats().events_dropped == 1
     assert controller.current_depth == 9  # the rejected event took no slot
     assert [r.reason for r in recorder.of_kind("decision", "event_bus")] == ["backpressure"]
 
@@ -256,7 +256,7 @@ def test_memory_transport_batch_stops_at_the_first_error():
     receiver.close()
     with pytest.raises(NoReceiversError):
         transport.publish_batch([envelope, envelope])
-    assert bus.stats.events_dropped == 1  # the second was never tried
+    assert bus.stats().events_dropped == 1  # the second was never tried
 
 
 # -- property: lag accounting ----------------------------------------------------------------------

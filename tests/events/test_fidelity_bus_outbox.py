@@ -135,7 +135,7 @@ def test_bus_publish_counts_only_successful_sends_as_published():
     bus.subscribe()
     for _ in range(3):
         bus.publish(TENANT, None, node_created())
-    assert bus.stats.as_dict() == {"events_published": 3, "events_dropped": 0, "subscribers": 1}
+    assert bus.stats().as_dict() == {"events_published": 3, "events_dropped": 0, "subscribers": 1}
 
 
 def test_bus_backpressure_rejection_text_at_the_default_controller():
@@ -163,7 +163,7 @@ def test_bus_backpressure_rejection_sends_nothing_and_takes_no_slot():
         bus.publish(TENANT, None, node_created())
     assert receiver.try_recv() is None
     assert controller.current_depth == 9 and controller.metrics().events_rejected == 1
-    assert (bus.stats.events_published, bus.stats.events_dropped) == (9, 1)
+    assert (bus.stats().events_published, bus.stats().events_dropped) == (9, 1)
 
 
 def test_bus_no_receivers_error_text_names_the_event_type_and_total():
@@ -172,7 +172,7 @@ def test_bus_no_receivers_error_text_names_the_event_type_and_total():
         bus.publish(TENANT, None, IndexUpdated(index_name="products", target_id=NODE))
     assert str(caught.value) == "External error: Event dropped (no receivers): index.updated. Total dropped: 1"
     assert isinstance(caught.value, ExternalError)
-    assert (bus.stats.events_published, bus.stats.events_dropped) == (0, 1)
+    assert (bus.stats().events_published, bus.stats().events_dropped) == (0, 1)
 
 
 def test_bus_dropped_total_counts_backpressure_rejections_and_failed_sends():
@@ -185,7 +185,7 @@ def test_bus_dropped_total_counts_backpressure_rejections_and_failed_sends():
     for expected in (1, 2):
         with pytest.raises(NoReceiversError, match=f"Total dropped: {expected}$"):
             unlimited.publish(TENANT, None, node_created())
-    assert bus.stats.events_dropped == 2
+    assert bus.stats().events_dropped == 2
 
 
 def test_bus_failed_send_releases_the_slot_it_took():
@@ -203,7 +203,7 @@ def test_bus_silent_ok_mode_returns_normally_but_drops_and_releases():
     bus = bus_with(controller, no_receivers="silent_ok")
     envelope = bus.publish(TENANT, None, node_created())
     assert envelope.event_type == "node.created"
-    assert (bus.stats.events_published, bus.stats.events_dropped) == (0, 1)
+    assert (bus.stats().events_published, bus.stats().events_dropped) == (0, 1)
     assert controller.current_depth == 0
 
 
@@ -211,9 +211,9 @@ def test_bus_subscribers_is_the_live_count_sampled_at_subscribe():
     bus = bus_with()
     first, _second = bus.subscribe(), bus.subscribe()
     first.close()
-    assert bus.stats.subscribers == 2 and bus.receiver_count == 1  # never lowered on close
+    assert bus.stats().subscribers == 2 and bus.receiver_count == 1  # never lowered on close
     bus.subscribe()
-    assert bus.stats.subscribers == 2  # a sample of the receiver count, not a running total
+    assert bus.stats().subscribers == 2  # a sample of the receiver count, not a running total
 
 
 def test_bus_publish_does_not_validate():
@@ -228,7 +228,7 @@ def test_bus_send_to_a_full_buffer_succeeds_and_the_slow_receiver_lags():
     receiver = bus.subscribe()
     for _ in range(3):
         bus.publish(TENANT, None, node_created())
-    assert bus.stats.events_published == 3 and bus.stats.events_dropped == 0
+    assert bus.stats().events_published == 3 and bus.stats().events_dropped == 0
     lagged = receiver.try_recv()
     assert lagged.missed == 1
 
@@ -249,7 +249,7 @@ def test_bus_clone_shares_the_channel_the_stats_and_the_controller():
     receiver = handle.subscribe()
     envelope = bus.publish(TENANT, None, node_created())
     assert receiver.try_recv() == envelope
-    assert handle.stats is bus.stats and handle.stats.events_published == 1
+    assert handle.stats() == bus.stats() and handle.stats().events_published == 1
     assert handle.backpressure is controller and controller.current_depth == 1
 
 
@@ -269,13 +269,13 @@ def test_memory_transport_with_capacity_subscribe_and_stats_go_through_its_bus()
     envelope = EventEnvelope.new(TENANT, None, node_created(), ids=IdGenerator(ManualClock(), seed=8))
     transport.publish(envelope)
     assert transport.bus.capacity == 16 and receiver.try_recv() == envelope
-    assert transport.stats.as_dict() == {"events_published": 1, "events_dropped": 0, "subscribers": 1}
+    assert transport.stats().as_dict() == {"events_published": 1, "events_dropped": 0, "subscribers": 1}
 
 
 def test_memory_transport_acknowledge_is_a_no_op():
     transport = MemoryTransport()
     assert transport.acknowledge(uuid.uuid4()) is None
-    assert transport.bus.stats.as_dict() == {"events_published": 0, "events_dropped": 0, "subscribers": 0}
+    assert transport.bus.stats().as_dict() == {"events_published": 0, "events_dropped": 0, "subscribers": 0}
 
 
 def test_publish_batch_keeps_what_was_sent_before_the_first_error():
@@ -287,7 +287,7 @@ def test_publish_batch_keeps_what_was_sent_before_the_first_error():
     with pytest.raises(BackpressureRejectedError):
         MemoryTransport(bus).publish_batch(envelopes)
     assert [receiver.try_recv(), receiver.try_recv(), receiver.try_recv()] == [envelopes[0], envelopes[1], None]
-    assert (bus.stats.events_published, bus.stats.events_dropped) == (2, 1)  # the 4th was never tried
+    assert (bus.stats().events_published, bus.stats().events_dropped) == (2, 1)  # the 4th was never tried
 
 
 def test_reliability_levels_have_the_rust_names():
@@ -483,7 +483,7 @@ def test_transactional_validation_failure_publishes_nothing_on_a_memory_transpor
         bus.publish(TENANT, None, node_created(kind=""))
     with Session(db_engine) as session, pytest.raises(EventPublishValidationError):
         bus.publish_in_tx(session, TENANT, None, node_created(kind=""))
-    assert receiver.try_recv() is None and event_bus.stats.events_published == 0
+    assert receiver.try_recv() is None and event_bus.stats().events_published == 0
 
 
 def test_transactional_publish_on_the_outbox_commits_a_row_by_itself(outbox):
@@ -500,7 +500,7 @@ def test_publish_in_tx_on_a_memory_transport_is_not_retracted_by_rollback(db_eng
         session.begin()
         envelope = bus.publish_in_tx(session, TENANT, None, node_created())
         session.rollback()
-    assert receiver.try_recv() == envelope and event_bus.stats.events_published == 1
+    assert receiver.try_recv() == envelope and event_bus.stats().events_published == 1
 
 
 # == §3.5 Outbox table, OutboxTransport =================================================================
@@ -716,7 +716,7 @@ def test_relay_to_a_bus_without_subscribers_ends_failed_from_02_14(outbox):
     row = fetch_row(outbox.engine, event_id)
     assert (row["status"], row["retry_count"]) == ("failed", 5)
     assert row["last_error"] == "External error: Event dropped (no receivers): node.created. Total dropped: 5"
-    assert bus.stats.events_dropped == 5 and bus.stats.events_published == 0
+    assert bus.stats().events_dropped == 5 and bus.stats().events_published == 0
 
 
 def test_relay_to_a_bus_without_subscribers_dispatches_at_02_13(outbox):
@@ -725,7 +725,7 @@ def test_relay_to_a_bus_without_subscribers_dispatches_at_02_13(outbox):
     relay = outbox.relay(MemoryTransport(bus))
     relay.process_pending_once()
     assert fetch_row(outbox.engine, event_id)["status"] == "dispatched"
-    assert relay.metrics().success_total == 1 and bus.stats.events_dropped == 1
+    assert relay.metrics().success_total == 1 and bus.stats().events_dropped == 1
 
 
 def test_relay_malformed_payload_aborts_the_batch_and_leaves_the_rest_claimed(outbox):
