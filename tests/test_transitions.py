@@ -6,11 +6,10 @@ from enum import Enum
 
 import pytest
 
-from rustok_sim.adapters.sql import relay
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.core.transitions import Edge, IllegalTransition, TransitionTable, coverage
-from rustok_sim.model.events import dispatcher
+from rustok_sim.model.events import dispatcher, relay
 from rustok_sim.model.resilience import backpressure, circuit_breaker
 from rustok_sim.model.tenancy import cache as cache_backends
 from rustok_sim.model.tenancy import resolver as tenant_resolver
@@ -19,6 +18,8 @@ TABLES = {
     "circuit_breaker": circuit_breaker.TRANSITIONS,
     "backpressure": backpressure.TRANSITIONS,
     "event_dispatcher": dispatcher.TRANSITIONS,
+    "event_dispatch": dispatcher.DISPATCH,
+    "handler_work": dispatcher.WORK,
     "sys_event": relay.ROW_TRANSITIONS,
     "cache_entry": cache_backends.ENTRY_TRANSITIONS,
     "tenant_resolver": tenant_resolver.LOAD_TRANSITIONS,

@@ -129,19 +129,6 @@ class TransitionTable:
         components fire through their bound `Machine`, which emits."""
         return self.bind(variant).target(state, trigger)
 
-    # -- REFIT SHIM: removed once every component fires through `Machine` --------------------
-    def check(self, source: str, target: str, trigger: str, variant: str | None = None) -> Edge:
-        edge = self.edge(source, target, trigger, variant)
-        if edge is None:
-            raise IllegalTransition(self.component, source, trigger, variant)
-        return edge
-
-    def target_of(self, source: str, trigger: str, variant: str | None = None) -> str | None:
-        for edge in self.edges:
-            if (edge.source, edge.trigger) == (source, trigger) and edge.applies_to(variant):
-                return edge.target
-        return None
-
     def edge(self, source: str, target: str, trigger: str, variant: str | None = None) -> Edge | None:
         """The declared edge for this move, if any."""
         for edge in self.edges:
