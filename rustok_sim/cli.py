@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rustok_sim import __version__
+from rustok_sim.model.core.trace import Anomaly, Transition
 from rustok_sim.model.core.tracefile import TraceFormatError, iter_jsonl, trace_json_schema, write_jsonl
 
 _NoArgsIsHelp = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click >= 8.2
@@ -103,12 +104,12 @@ def demo(trace_path: Path | None, quiet: bool) -> None:
     if not quiet:
         console.print("[bold]Transitions and anomalies[/bold] (virtual time, seconds)")
         for record in result.recorder.records:
-            if record.kind == "transition":
+            if isinstance(record, Transition):
                 # Instances and messages are user text (tenant slugs in brackets): escape them.
                 console.print(f"  t={record.t:8.2f}  {escape(f'{record.instance:<36}')} "
                               f"{escape(record.from_state)} -> {escape(record.to_state)}  "
                               f"({escape(record.trigger)})")
-            elif record.kind == "anomaly":
+            elif isinstance(record, Anomaly):
                 console.print(f"  t={record.t:8.2f}  {escape(f'{record.instance:<36}')} [red]ANOMALY[/red] "
                               f"{escape(record.anomaly)}: {escape(record.message)}")
     for story in ("breaker", "tenants", "backpressure"):
