@@ -48,7 +48,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, SchemaSerializer
 
 from rustok_sim.model.events.validation import (
     I32_MAX,
@@ -300,8 +300,37 @@ class DomainEventBase(BaseModel):
         return self.model_dump(mode="json")
 
     def to_json(self) -> str:
-        """The serde JSON form as a compact string."""
-        return self.model_dump_json()
+        """The serde JSON form as a compact string (byte-equal to ``model_dump_json()``)."""
+        return event_json(self)
+
+
+_DATA_SERIALIZERS: dict[type, tuple[str, SchemaSerializer] | None] = {}
+
+
+def _data_serializer(cls: type[DomainEventBase]) -> tuple[str, SchemaSerializer] | None:
+    """The JSON text before ``data`` and a serializer of the variant's fields alone: its core
+    schema without the adjacently tagged wrap serializer, so one Rust call writes ``data`` with
+    no callback into Python. None (use pydantic's own path) for a schema shape it does not know."""
+    schema: Any = cls.__pydantic_core_schema__
+    if schema.get("type") != "model" or schema.get("serialization", {}).get("type") != "function-wrap":
+        return None
+    plain = dict(schema)
+    del plain["serialization"]
+    return f'{{"type":{json.dumps(cls.variant)},"data":', SchemaSerializer(plain)
+
+
+def event_json(event: DomainEventBase) -> str:
+    """The serde JSON form of one event, ``{"type":"<Variant>","data":{...}}``: byte-equal to
+    ``event.model_dump_json()`` (a test holds them equal for every variant) at about half its
+    cost (what costs there is the wrap serializer's callback into Python)."""
+    cls = event.__class__
+    try:
+        known = _DATA_SERIALIZERS[cls]
+    except KeyError:
+        known = _DATA_SERIALIZERS[cls] = _data_serializer(cls)
+    if known is None:
+        return event.model_dump_json()
+    return f"{known[0]}{known[1].to_json(event).decode()}}}"
 
 
 # --------------------------------------------------------------------------------------------

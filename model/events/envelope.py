@@ -40,6 +40,7 @@ from rustok_sim.model.events.domain import (
     String,
     Uuid,
     duplicate_event_field,
+    event_json,
     format_errors,
     serde_json_problem,
 )
@@ -80,14 +81,31 @@ def _chrono_rfc3339(value: datetime) -> str:
     # second, else the fewest of 3, 6 or 9 digits that is exact ("...:00.123Z", not pydantic's
     # "...:00.123000Z"). Python holds microseconds, so 9 digits never occur here. Built on
     # isoformat (C) because every envelope written to JSON formats one.
-    offset = value.utcoffset()
-    if offset is None or offset:
-        value = value.astimezone(UTC) if offset is not None else value.replace(tzinfo=UTC)
-    text = value.isoformat()[:-6]  # drop "+00:00"; isoformat omits a zero fraction itself
+    if value.tzinfo is not UTC:  # every envelope's timestamp is UTC already: skip the offset call
+        offset = value.utcoffset()
+        if offset is None:
+            value = value.replace(tzinfo=UTC)
+        elif offset:
+            value = value.astimezone(UTC)
+    text = value.isoformat()  # "...+00:00"; isoformat omits a zero fraction itself
     micros = value.microsecond
-    if micros and micros % 1000 == 0:
-        text = text[:-3]
-    return text + "Z"
+    if micros and not micros % 1000:
+        return text[:-9] + "Z"  # whole milliseconds: 3 digits
+    return text[:-6] + "Z"
+
+
+_UUID_TEXT: dict[uuid.UUID, str] = {}
+
+
+def uuid_text(value: uuid.UUID) -> str:
+    """``str(value)``, memoised for the few ids that recur in every envelope (tenants, actors):
+    a dict hit costs a third of formatting a UUID. Bounded: cleared past 4096 entries."""
+    text = _UUID_TEXT.get(value)
+    if text is None:
+        if len(_UUID_TEXT) >= 4096:
+            _UUID_TEXT.clear()
+        text = _UUID_TEXT[value] = str(value)
+    return text
 
 
 UtcDateTime = Annotated[datetime, BeforeValidator(_datetime_or_text), AfterValidator(_as_utc),
@@ -191,7 +209,7 @@ class EventEnvelope(BaseModel):
             "id": self.id_text, "event_type": d["event_type"], "schema_version": d["schema_version"],
             "correlation_id": self.id_text if d["correlation_id"] is d["id"] else str(d["correlation_id"]),
             "causation_id": None if causation is None else str(causation),
-            "tenant_id": str(d["tenant_id"]), "actor_id": None if actor is None else str(actor),
+            "tenant_id": uuid_text(d["tenant_id"]), "actor_id": None if actor is None else uuid_text(actor),
             "trace_id": d["trace_id"], "timestamp": _chrono_rfc3339(d["timestamp"]),
             "retry_count": d["retry_count"], "event": d["event"].to_json_dict(),
         }
@@ -203,18 +221,18 @@ class EventEnvelope(BaseModel):
         event_id, correlation = d["id"], d["correlation_id"]
         id_text = self.id_text
         event = d["event"]
-        return "".join((
-            '{"id":"', id_text, '","event_type":', encode_basestring(d["event_type"]),
-            ',"schema_version":', str(d["schema_version"]),
-            ',"correlation_id":"', id_text if correlation is event_id else str(correlation),
-            '","causation_id":', "null" if causation is None else f'"{causation}"',
-            ',"tenant_id":"', str(d["tenant_id"]),
-            '","actor_id":', "null" if actor is None else f'"{actor}"',
-            ',"trace_id":', "null" if trace is None else encode_basestring(trace),
-            ',"timestamp":"', _chrono_rfc3339(d["timestamp"]),
-            '","retry_count":', str(d["retry_count"]),
-            ',"event":', event.__pydantic_serializer__.to_json(event).decode(), "}",
-        ))
+        causation_json = "null" if causation is None else f'"{causation}"'
+        actor_json = "null" if actor is None else f'"{uuid_text(actor)}"'
+        trace_json = "null" if trace is None else encode_basestring(trace)
+        event_text = event_json(event)
+        # One f-string (BUILD_STRING): ints are formatted inline, no str() calls, no tuple.
+        return (f'{{"id":"{id_text}","event_type":{encode_basestring(d["event_type"])}'
+                f',"schema_version":{d["schema_version"]:d}'
+                f',"correlation_id":"{id_text if correlation is event_id else correlation}"'
+                f',"causation_id":{causation_json},"tenant_id":"{uuid_text(d["tenant_id"])}"'
+                f',"actor_id":{actor_json},"trace_id":{trace_json}'
+                f',"timestamp":"{_chrono_rfc3339(d["timestamp"])}","retry_count":{d["retry_count"]:d}'
+                f',"event":{event_text}}}')
 
     @classmethod
     def from_json(cls, obj: dict[str, Any] | str | bytes | bytearray) -> EventEnvelope:

@@ -320,3 +320,20 @@ def test_deeply_nested_python_data_is_a_format_error_not_a_crash() -> None:
         deep = {"type": "NodeCreated", "data": deep}
     data["event"] = deep
     assert isinstance(_format_error(data), EventFormatError)
+
+
+@pytest.mark.parametrize("cls", ALL_VARIANTS, ids=lambda c: c.__name__)
+def test_to_json_of_every_variant_is_byte_equal_to_pydantics_dump(cls: type[DomainEventBase]) -> None:
+    env = EventEnvelope.new(TENANT, uuid.UUID(int=3), _sample_event(cls), ids=IdGenerator(ManualClock(1.5), 4))
+    assert env.to_json() == env.model_dump_json()
+    assert env.to_json_dict() == env.model_dump(mode="json")
+
+
+def test_id_text_is_the_ids_text_and_is_not_a_field() -> None:
+    env = EventEnvelope.new(TENANT, None, NODE, ids=IdGenerator(ManualClock(1.0), 4))
+    assert env.id_text == str(env.id) and env.id_text is env.id_text  # computed once
+    parsed = EventEnvelope.from_json(env.to_json())
+    assert parsed.id_text == str(env.id) and parsed == env
+    assert "_id_text" not in env.model_dump() and "id_text" not in env.model_dump()
+    changed = env.model_copy(update={"id": uuid.UUID(int=77)})
+    assert changed.id_text == str(uuid.UUID(int=77))  # a copy computes its own
