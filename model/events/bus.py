@@ -50,7 +50,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -341,7 +341,7 @@ class EventBus:
         return cls(EventBusConfig(capacity=capacity, **_config_fields(kwargs)),
                    backpressure=backpressure, **kwargs)
 
-    def clone(self) -> EventBus:
+    def clone(self) -> Self:
         """Rust `Clone`: another handle on the same sender, stats and controller. This object
         already is that shared state, so a clone is the bus itself: a receiver subscribed
         through one handle sees what is published through the other, and the stats are one."""

@@ -76,14 +76,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
-from rustok_sim.model.events.bus import ChannelClosed, EventBus, Lagged, Receiver, RustokError
+from rustok_sim.model.events.bus import EventBus, Lagged, Receiver, RustokError
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope
@@ -467,7 +467,7 @@ class EventDispatcher:
         """The lifecycle state: created, running, stopped, closed or crashed."""
         return self._state.value
 
-    def register(self, handler: EventHandler) -> EventDispatcher:
+    def register(self, handler: EventHandler) -> Self:
         """Append a handler (registration order is the fail-fast order)."""
         for attribute in ("name", "handles", "handle", "on_error"):
             if not hasattr(handler, attribute):
@@ -481,7 +481,7 @@ class EventDispatcher:
     def handler_count(self) -> int:
         return len(self.handlers)
 
-    def start(self) -> EventDispatcher:
+    def start(self) -> Self:
         """Subscribe to the bus (events sent before this are not seen) and start receiving."""
         if self._state is not DispatcherState.CREATED:
             raise DispatcherStateError(f"dispatcher {self.name!r} cannot start: it is {self.state}")
@@ -667,7 +667,7 @@ class EventDispatcher:
                 return
             item = receiver.try_recv()
             if item.__class__ is Lagged:
-                self._on_lagged(item.missed)  # type: ignore[union-attr]
+                self._on_lagged(item.missed)
                 continue
             self._dispatch(item)  # type: ignore[arg-type]
             if self._state is not DispatcherState.RUNNING:  # the inline dispatch crashed the loop

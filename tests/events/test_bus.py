@@ -8,18 +8,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError as PydanticValidationError
+
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.events.bus import (
     BackpressureRejectedError,
+    BusClosedError,
     ChannelClosed,
     EventBus,
     EventBusConfig,
+    EventBusStats,
     ExternalError,
     Lagged,
     MemoryTransport,
     NoReceiversError,
     ReliabilityLevel,
+    SendOutcome,
 )
 from rustok_sim.model.events.domain import NodeCreated
 from rustok_sim.model.events.ids import IdGenerator
@@ -291,3 +295,124 @@ def test_each_receiver_sees_an_ordered_suffix_and_counts_what_it_missed(capacity
         assert len(set(positions)) == len(positions)
         assert len(seen[name]) + missed[name] == len(sent)  # nothing vanishes unannounced
         assert seen[name][-1:] == sent[-1:]  # the newest event is always still held
+
+
+# -- the non-raising publish path ----------------------------------------------------------------
+
+
+def _paired_buses(**config: object) -> tuple[tuple[EventBus, TraceRecorder], tuple[EventBus, TraceRecorder]]:
+    pairs = []
+    for _ in range(2):
+        controller = BackpressureController(BackpressureConfig(2, 0.5, 1.0))
+        bus, recorder, _clock = make_bus(backpressure=controller, **config)
+        pairs.append((bus, recorder))
+    return pairs[0], pairs[1]
+
+
+def test_offer_rejects_without_raising_and_counts_and_traces_as_publish():
+    (raising, raising_trace), (offering, offering_trace) = _paired_buses()
+    for bus in (raising, offering):
+        bus.subscribe("rx")
+    outcomes = []
+    for _ in range(3):
+        try:
+            raising.publish(TENANT, None, node_created())
+            outcomes.append("sent")
+        except BackpressureRejectedError as exc:
+            outcomes.append(str(exc))
+    offered = [offering.offer(TENANT, None, node_created()) for _ in range(3)]
+    assert outcomes[:2] == ["sent", "sent"]
+    assert outcomes[2] == ("External error: Event rejected due to backpressure: "
+                           "Event queue is at critical capacity (2/2), rejecting events")
+    assert [e is not None for e in offered] == [True, True, False]
+    assert raising.stats() == offering.stats()
+    assert raising.backpressure.metrics() == offering.backpressure.metrics()  # type: ignore[union-attr]
+    strip = lambda trace: [(r.kind, getattr(r, "decision", None), getattr(r, "action", None)) for r in trace]  # noqa: E731
+    assert strip(raising_trace) == strip(offering_trace)
+
+
+def test_offer_envelope_says_what_happened():
+    (bus, _), _ = _paired_buses()
+    ids = bus.ids
+    assert ids is not None
+    from rustok_sim.model.events.envelope import EventEnvelope
+
+    envelope = EventEnvelope.new(TENANT, None, node_created(), ids=ids)
+    assert bus.offer_envelope(envelope) is SendOutcome.NO_RECEIVERS  # the slot was given back
+    assert bus.backpressure.current_depth == 0  # type: ignore[union-attr]
+    bus.subscribe()
+    assert [bus.offer_envelope(envelope) for _ in range(3)] == [SendOutcome.SENT, SendOutcome.SENT,
+                                                                 SendOutcome.REJECTED]
+    assert bus.stats() == EventBusStats(events_published=2, events_dropped=2, subscribers=1)
+
+
+@pytest.mark.parametrize("mode", ["error", "silent_ok"])
+def test_offer_reports_no_receivers_in_both_modes(mode: str):
+    bus, _, _ = make_bus(no_receivers=mode)
+    assert bus.offer(TENANT, None, node_created()) is None
+    assert bus.stats().events_dropped == 1
+
+
+def test_offer_on_a_closed_bus_is_a_driver_bug_not_an_outcome():
+    bus, _, _ = make_bus()
+    bus.close()
+    with pytest.raises(BusClosedError):
+        bus.offer(TENANT, None, node_created())
+
+
+# -- stats, construction, observers ------------------------------------------------------------
+
+
+def test_stats_is_a_frozen_snapshot():
+    bus, _, _ = make_bus()
+    bus.subscribe()
+    before = bus.stats()
+    bus.publish(TENANT, None, node_created())
+    assert before.events_published == 0 and bus.stats().events_published == 1
+    with pytest.raises(AttributeError):
+        before.events_published = 5  # type: ignore[misc]
+    assert not hasattr(bus, "events_published")
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"config": {"capacity": 4}}, "EventBusConfig"),
+    ({"backpressure": 100}, "BackpressureController"),
+    ({"ids": "seed"}, "IdGenerator"),
+    ({"observer": object()}, "Observer"),
+    ({"name": 7}, "name= must be a str"),
+])
+def test_constructor_names_what_it_expected(kwargs: dict, words: str):
+    config = kwargs.pop("config", None)
+    with pytest.raises(TypeError, match=words):
+        EventBus(config, **kwargs)  # type: ignore[arg-type]
+
+
+class _Counting:
+    """An observer that keeps only transitions and counts what it is asked and given."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self.calls: list[str] = []
+
+    def wants(self, kind: str, component: str | None = None) -> bool:
+        self.asked.append(kind)
+        return kind == "transition"
+
+    def __getattr__(self, name: str):
+        def record(*args, **kwargs):
+            self.calls.append(name)
+        return record
+
+
+def test_the_bus_asks_once_per_kind_and_never_calls_for_an_unwanted_kind():
+    observer = _Counting()
+    clock = ManualClock()
+    bus = EventBus(EventBusConfig(capacity=2), backpressure=BackpressureController(BackpressureConfig(3, 0.5, 1.0)),
+                   ids=IdGenerator(clock, 1), observer=observer)  # type: ignore[arg-type]
+    slow = bus.subscribe("slow")
+    for _ in range(5):
+        bus.offer(TENANT, None, node_created())
+    drain(slow)
+    slow.close()
+    assert sorted(observer.asked) == ["anomaly", "decision", "event", "sample"]
+    assert observer.calls == []  # no event, decision, sample or anomaly call was even made

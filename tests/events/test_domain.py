@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+
 from rustok_sim.model.events import (
     ALL_VARIANTS,
     LATER_VARIANTS,

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.events import (
     BlogPostCreated,

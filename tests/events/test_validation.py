@@ -15,6 +15,7 @@ import uuid
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from rustok_sim.model.core.rust import WHITE_SPACE as RUST_WHITESPACE
 from rustok_sim.model.core.rust import is_rust_alphanumeric, rust_trim, utf8_len
 from rustok_sim.model.events import (
