@@ -17,7 +17,10 @@ publish path; `publish` raises Rust's errors), and the server is one simpy proce
 holds it for the service time, then completes it (which releases the slot). Every run of a case
 must lose and serve the same numbers as the baseline (same seed, same story): the benchmark
 checks that. Ratios are measured in one process with the cases interleaved in each round; the
-median round counts.
+median round counts: each round's time over the same round's baseline, the median of those
+ratios (steadier on a shared machine). The ``gc us`` column is the time the cyclic garbage
+collector ran during a case, per arrival: a trace that keeps its records in memory makes the
+collector traverse them (the ``bare`` and untraced runs keep nothing and collect almost never).
 
 Target (issue 7, section 6): the dispatcher with real envelopes and the trace at transition
 level (TraceRecorder(clock, kinds={"transition"})) within 2.0x bare simpy per arrival.
@@ -28,6 +31,7 @@ Run: python benchmarks/dispatcher.py [--arrivals N] [--rounds R]
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import statistics
@@ -181,17 +185,38 @@ def measure(arrivals: int, rounds: int, seed: int = 7) -> dict[str, object]:
                                                        | {"transition", "decision", "sample", "event", "anomaly", "fault"}),
     }
     times: dict[str, list[float]] = {name: [] for name in cases}
+    gc_times: dict[str, list[float]] = {name: [] for name in cases}
     outcome: dict[str, dict[str, int]] = {}
-    for _ in range(rounds):
-        for name, run in cases.items():
-            start = time.perf_counter()
-            outcome[name] = run()
-            times[name].append(time.perf_counter() - start)
+    in_gc = [0.0, 0.0]  # start of the current collection, seconds collected so far
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            in_gc[0] = time.perf_counter()
+        else:
+            in_gc[1] += time.perf_counter() - in_gc[0]
+
+    gc.callbacks.append(on_gc)
+    try:
+        for _ in range(rounds):
+            for name, run in cases.items():
+                in_gc[1] = 0.0
+                start = time.perf_counter()
+                outcome[name] = run()
+                times[name].append(time.perf_counter() - start)
+                gc_times[name].append(in_gc[1])
+    finally:
+        gc.callbacks.remove(on_gc)
     per_arrival = {name: statistics.median(t) / arrivals * 1e6 for name, t in times.items()}
-    base = per_arrival["bare_simpy"]
+    # The ratio of each round's times (cases interleaved, so a round shares the machine's load),
+    # then the median over rounds: steadier on a shared machine than a ratio of medians.
+    ratios = {name: statistics.median(t / b for t, b in zip(times[name], times["bare_simpy"], strict=True))
+              for name in cases}
+    mismatched = sorted(name for name in cases
+                        if (outcome[name]["lost"], outcome[name]["served"])
+                        != (outcome["bare_simpy"]["lost"], outcome["bare_simpy"]["served"]))
     return {"arrivals": arrivals, "rounds": rounds, "us_per_arrival": per_arrival,
-            "ratio_to_bare": {name: value / base for name, value in per_arrival.items()},
-            "outcome": outcome}
+            "gc_us_per_arrival": {name: statistics.median(t) / arrivals * 1e6 for name, t in gc_times.items()},
+            "ratio_to_bare": ratios, "outcome": outcome, "outcome_mismatch": mismatched}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,10 +228,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--arrivals and --rounds must be at least 1")
     result = measure(args.arrivals, args.rounds)
     print(f"M/M/1/K lambda={LAMBDA} mu={MU} K={K}, {args.arrivals} arrivals, median of {args.rounds} rounds")
-    print(f"{'case':32} {'us/arrival':>10} {'x bare':>8}")
+    print(f"{'case':32} {'us/arrival':>10} {'x bare':>8} {'gc us':>8}")
     for name, value in result["us_per_arrival"].items():  # type: ignore[union-attr]
-        print(f"{name:32} {value:10.2f} {result['ratio_to_bare'][name]:8.2f}")  # type: ignore[index]
+        print(f"{name:32} {value:10.2f} {result['ratio_to_bare'][name]:8.2f} "  # type: ignore[index]
+              f"{result['gc_us_per_arrival'][name]:8.2f}")  # type: ignore[index]
     print(json.dumps(result, sort_keys=True))
+    if result["outcome_mismatch"]:
+        print(f"BROKEN: {result['outcome_mismatch']} lost or served differently from the baseline "
+              f"(same seed, same story): {result['outcome']}", file=sys.stderr)
+        return 1
     ratio = result["ratio_to_bare"]["dispatcher_trace_transitions"]  # type: ignore[index]
     if ratio > TARGET:
         print(f"MISSED: dispatcher with the trace at transition level is {ratio:.2f}x bare simpy "

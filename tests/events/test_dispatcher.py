@@ -564,3 +564,103 @@ def test_the_clock_is_required():
 def test_register_refuses_something_that_is_not_a_handler():
     with pytest.raises(TypeError, match="function has no 'name'"):
         World().dispatcher().register(lambda envelope: None)  # type: ignore[arg-type]
+
+
+# -- instance names and the cost of being unobserved ---------------------------------------------
+
+
+def test_traced_records_name_the_event_and_the_handler():
+    world = World()
+    dispatcher = world.dispatcher(name="d")
+    dispatcher.register(Scripted("a")).register(Scripted("b")).start()
+    envelope = world.publish()
+    run_until_idle(dispatcher)
+    slots = {t.instance for t in world.trace.transitions("event_dispatch")}
+    work = {t.instance for t in world.trace.transitions("handler_work")}
+    assert slots == {f"d/{envelope.id}"}
+    assert work == {f"d/{envelope.id}/a", f"d/{envelope.id}/b"}
+
+
+def test_an_unobserved_dispatch_never_formats_the_event_id():
+    clock = ManualClock()
+    bus = EventBus(backpressure=BackpressureController(BackpressureConfig(max_queue_depth=10)),
+                   ids=IdGenerator(clock, seed=1))
+    dispatcher = EventDispatcher(bus, DispatcherConfig(), clock=clock)
+    dispatcher.register(Scripted("a")).start()
+    envelopes = [bus.publish(TENANT, None, index_updated()) for _ in range(3)]
+    assert run_until_idle(dispatcher) == 3
+    assert all(e._id_text is None for e in envelopes)  # type: ignore[attr-defined]  # never asked for
+    assert dispatcher.stats().slots_released == 3 and bus.backpressure.current_depth == 0  # type: ignore[union-attr]
+
+
+def test_a_transition_only_observer_gets_transitions_and_nothing_else_is_called():
+    class TransitionsOnly:
+        def __init__(self) -> None:
+            self.transitions: list[tuple[str, str]] = []
+            self.other: list[str] = []
+
+        def wants(self, kind: str, component: str | None = None) -> bool:
+            return kind == "transition"
+
+        def transition(self, component, instance, from_state, to_state, trigger, detail=None) -> None:
+            self.transitions.append((component, trigger))
+
+        def __getattr__(self, name: str):
+            return lambda *args, **kwargs: self.other.append(name)
+
+    clock = ManualClock()
+    observer = TransitionsOnly()
+    bus = EventBus(ids=IdGenerator(clock, seed=1), observer=observer)  # type: ignore[arg-type]
+    dispatcher = EventDispatcher(bus, DispatcherConfig(retry_count=1, retry_delay_ms=0), clock=clock,
+                                 observer=observer)  # type: ignore[arg-type]
+    dispatcher.register(Scripted("a", ["err"])).start()
+    bus.publish(TENANT, None, index_updated())
+    run_until_idle(dispatcher)
+    assert observer.other == []
+    assert [t for c, t in observer.transitions if c == "handler_work"] == [
+        "handed_out", "handler_err_attempts_left", "retry_due", "handed_out", "handler_ok"]
+
+
+def test_closing_the_bus_is_seen_by_next_work_without_a_pending_event():
+    world = World()
+    dispatcher = world.dispatcher()
+    dispatcher.register(Scripted("a")).start()
+    world.publish()
+    run_until_idle(dispatcher)
+    world.bus.close()
+    assert dispatcher.next_work() is None and dispatcher.state == "closed"
+
+
+def test_a_hook_driven_loop_matches_the_raising_publish_path():
+    # The way a simpy driver runs it (offer + pump on arrival, next_work on the hook) gives the
+    # same counts, slots and trace as publish + run_until_idle.
+    def run(non_raising: bool) -> tuple:
+        world = World(max_depth=3)
+        dispatcher = world.dispatcher(max_concurrent=1)
+        dispatcher.register(Scripted("a")).start()
+        woken: list[int] = []
+        dispatcher.on_work_available(lambda: woken.append(1))
+        lost = 0
+        in_service = None
+        for step in range(12):
+            world.clock.advance(0.01)
+            if non_raising:
+                if world.bus.offer(TENANT, None, index_updated()) is None:
+                    lost += 1
+                dispatcher.pump()
+            else:
+                try:
+                    world.publish()
+                except ExternalError:
+                    lost += 1
+                dispatcher.pump()
+            if step % 3 == 2:  # the server finishes one every third arrival
+                if in_service is not None:
+                    dispatcher.complete(in_service, OK)
+                in_service = dispatcher.next_work()
+        strip = [(r.kind, getattr(r, "trigger", None), getattr(r, "instance", None)) for r in world.trace]
+        return lost, dispatcher.stats(), world.bus.stats(), world.controller.current_depth, len(woken), strip
+
+    assert run(True) == run(False)
+    lost, stats, bus_stats, _, _, _ = run(True)
+    assert lost > 0 and bus_stats.events_dropped == lost and stats.events_received == bus_stats.events_published
