@@ -730,7 +730,9 @@ class EventDispatcher:
         while dispatch.next_index < dispatch.total:
             if self._permits_free > 0 and not self._permit_waiters:
                 self._permits_free -= 1
-                self._spawn_next(dispatch)
+                self._start_next(dispatch)
+                if self._samples is not None:
+                    self._samples.sample(COMPONENT, self.name, "permits_in_use", self.permits_in_use)
             else:
                 self._permit_waiters.append(dispatch)
                 if self._decisions is not None:
@@ -738,11 +740,6 @@ class EventDispatcher:
                                              {"event_id": dispatch.envelope.id_text,
                                               "handler": dispatch.handlers[dispatch.next_index].name})
                 return
-
-    def _spawn_next(self, dispatch: _Dispatch) -> None:
-        self._start_next(dispatch)
-        if self._samples is not None:
-            self._samples.sample(COMPONENT, self.name, "permits_in_use", self.permits_in_use)
 
     def _return_permit(self) -> None:
         # A released permit goes straight to the head waiter (fair semaphore); the woken
@@ -752,7 +749,9 @@ class EventDispatcher:
         while waiters and self._permits_free > 0:
             dispatch = waiters.popleft()
             self._permits_free -= 1
-            self._spawn_next(dispatch)
+            self._start_next(dispatch)
+            if self._samples is not None:
+                self._samples.sample(COMPONENT, self.name, "permits_in_use", self.permits_in_use)
             if dispatch.next_index < dispatch.total:
                 waiters.append(dispatch)
             elif dispatch is self._blocking:

@@ -3,6 +3,13 @@
 It runs each handler inline (zero time), jumps a `ManualClock` over retry delays, and stops when
 the dispatcher is idle: what `EventDispatcher.run_until_idle` did before the refit moved driver
 loops out of the model. simpy drivers live in `scenarios/`.
+
+Tests import it as ``from tests.events.drivers import run_until_idle``. That needs no
+``__init__.py`` and no cwd on ``sys.path``: with ``--import-mode=importlib`` (pyproject) pytest
+names each test module after its path from the rootdir (``tests.events.test_dispatcher``) and
+registers ``tests`` and ``tests.events`` as namespace packages rooted there, so the import resolves
+under ``python -m pytest`` and under the ``pytest`` script alike, from any working directory
+(``tests/events/test_drivers_import.py`` runs both in a subprocess to keep it that way).
 """
 
 from __future__ import annotations
