@@ -21,6 +21,8 @@ median round counts: each round's time over the same round's baseline, the media
 ratios (steadier on a shared machine). The ``gc us`` column is the time the cyclic garbage
 collector ran during a case, per arrival: a trace that keeps its records in memory makes the
 collector traverse them (the ``bare`` and untraced runs keep nothing and collect almost never).
+Garbage is collected (untimed) before each case: a finished simpy world is cyclic, and freeing
+one case's world must not be charged to the next.
 
 Target (issue 7, section 6): the dispatcher with real envelopes and the trace at transition
 level (TraceRecorder(clock, kinds={"transition"})) within 2.0x bare simpy per arrival.
@@ -199,6 +201,10 @@ def measure(arrivals: int, rounds: int, seed: int = 7) -> dict[str, object]:
     try:
         for _ in range(rounds):
             for name, run in cases.items():
+                # A finished simpy world is cyclic garbage (processes, frames, the environment,
+                # and the trace the run kept): collect it here, untimed, so that no case pays
+                # for freeing the one before it.
+                gc.collect()
                 in_gc[1] = 0.0
                 start = time.perf_counter()
                 outcome[name] = run()
