@@ -20,20 +20,17 @@ from rustok_sim.model.resilience import protocols as resilience
 from rustok_sim.model.tenancy import protocols as tenancy
 
 PROTOCOLS: dict[str, type] = {
-    name: protocol
-    for name, protocol in {
-        "circuit_breaker": resilience.CircuitBreakerProtocol,
-        "backpressure": resilience.BackpressureProtocol,
-        "cache_backend": tenancy.CacheBackend,
-        "tenant_resolver_v1": tenancy.TenantResolverV1,
-        "tenant_resolver_v2": tenancy.TenantResolverV2,
-        "tenant_resolver_hardened": tenancy.HardenedTenantResolver,
-        "event_bus": getattr(events, "EventBusProtocol", None),
-        "event_dispatcher": getattr(events, "EventDispatcherProtocol", None),
-        "outbox_store": getattr(events, "OutboxStore", None),
-        "outbox_relay": getattr(events, "OutboxRelayProtocol", None),
-    }.items()
-    if protocol is not None
+    "circuit_breaker": resilience.CircuitBreakerProtocol,
+    "backpressure": resilience.BackpressureProtocol,
+    "cache_backend": tenancy.CacheBackend,
+    "tenant_resolver_v1": tenancy.TenantResolverV1,
+    "tenant_resolver_v2": tenancy.TenantResolverV2,
+    "tenant_resolver_hardened": tenancy.HardenedTenantResolver,
+    "event_bus": events.EventBusProtocol,
+    "event_dispatcher": events.EventDispatcherProtocol,
+    "outbox_store": events.OutboxStore,
+    "outbox_transport": events.OutboxTransportProtocol,
+    "outbox_relay": events.OutboxRelayProtocol,
 }
 """Component name -> the Protocol its targets must satisfy."""
 

@@ -6,8 +6,14 @@ from __future__ import annotations
 import pytest
 
 from rustok_sim.adapters.redis_cache import RedisCacheBackend
+from rustok_sim.adapters.sql.outbox import OutboxTransport as SqlOutboxTransport
+from rustok_sim.adapters.sql.outbox import SqlOutboxStore
+from rustok_sim.adapters.sql.relay import OutboxRelay as SqlOutboxRelay
 from rustok_sim.conformance.protocols import PROTOCOLS, protocol_members, surface_mismatches
-from rustok_sim.model.events.outbox import InMemoryOutboxStore
+from rustok_sim.model.events.bus import EventBus
+from rustok_sim.model.events.dispatcher import EventDispatcher
+from rustok_sim.model.events.outbox import InMemoryOutboxStore, OutboxTransport
+from rustok_sim.model.events.relay import OutboxRelay
 from rustok_sim.model.resilience.backpressure import BackpressureController
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker
 from rustok_sim.model.tenancy.cache import InMemoryCacheBackend
@@ -20,23 +26,12 @@ REFERENCES = {
     "tenant_resolver_v1": [MiddlewareTenantResolver],
     "tenant_resolver_v2": [MokaTenantResolver],
     "tenant_resolver_hardened": [MiddlewareTenantResolver],
-    "outbox_store": [InMemoryOutboxStore],
+    "outbox_store": [InMemoryOutboxStore, SqlOutboxStore],
+    "outbox_transport": [OutboxTransport, SqlOutboxTransport],
+    "outbox_relay": [OutboxRelay, SqlOutboxRelay],
+    "event_bus": [EventBus],
+    "event_dispatcher": [EventDispatcher],
 }
-
-
-def _optional_references() -> None:
-    try:
-        from rustok_sim.model.events.bus import EventBus
-        from rustok_sim.model.events.dispatcher import EventDispatcher
-        from rustok_sim.model.events.relay import OutboxRelay
-    except ImportError:  # pragma: no cover
-        return
-    REFERENCES.setdefault("event_bus", [EventBus])
-    REFERENCES.setdefault("event_dispatcher", [EventDispatcher])
-    REFERENCES.setdefault("outbox_relay", [OutboxRelay])
-
-
-_optional_references()
 
 
 def test_every_protocol_has_a_reference_and_every_reference_a_protocol():
