@@ -5,9 +5,13 @@ what issue 7 measured at 4.0 us per arrival: a source process draws exponential 
 times (lambda), an arrival that finds K customers in the system (``server.count +
 len(server.queue) >= K``) is lost, otherwise it starts a customer process that requests a
 ``simpy.Resource(capacity=1)``, holds it for an exponential service time (mu) and releases it
-(``with server.request() as req: yield req; yield env.timeout(...)``). A second reference row,
-``bare_minimal_loop``, is a hand-rolled queue (a list and one server process woken by an event),
-about the least simpy can do per arrival; it is printed, not used for the target.
+(``with server.request() as req: yield req; yield env.timeout(...)``). It is the form of the
+bare loop in benchmarks/backpressure.py, which reproduces the "backpressure in the loop 1.05x"
+that issue 7 measured in the same run as its bare simpy. Two more reference rows are printed,
+not used for the target: ``bare_simpy_store`` (the other common form: one server process
+taking customers from a ``simpy.Store``, cheaper than a process per customer) and
+``bare_minimal_loop`` (a hand-rolled queue: a list and one server process woken by an event,
+about the least simpy can do per arrival). Divide a row by another for the ratio to it.
 
 The model loops run the same story with the same seed, with the model in the loop: the arrival
 publishes a real `EventEnvelope` through an `EventBus` whose `BackpressureController` (max depth
@@ -98,6 +102,34 @@ def bare(arrivals: int, seed: int) -> dict[str, int]:
     return {"lost": state["lost"], "served": state["served"]}
 
 
+def bare_store(arrivals: int, seed: int) -> dict[str, int]:
+    """The other common simpy form: one server process taking customers from a `simpy.Store`."""
+    env = simpy.Environment()
+    rng = random.Random(seed)
+    waiting = simpy.Store(env)
+    state = {"lost": 0, "served": 0, "busy": 0}
+
+    def source():
+        for n in range(arrivals):
+            yield env.timeout(rng.expovariate(LAMBDA))
+            if len(waiting.items) + state["busy"] >= K:
+                state["lost"] += 1
+                continue
+            waiting.put(n)
+
+    def server():
+        while True:
+            yield waiting.get()
+            state["busy"] = 1
+            yield env.timeout(rng.expovariate(MU))
+            state["busy"] = 0
+            state["served"] += 1
+
+    env.process(server())
+    env.run(env.process(source()))
+    return {"lost": state["lost"], "served": state["served"]}
+
+
 def bare_minimal(arrivals: int, seed: int) -> dict[str, int]:
     """A hand-rolled queue: a list and one server process woken by an event (reference only)."""
     env = simpy.Environment()
@@ -180,6 +212,7 @@ def through_model(arrivals: int, seed: int, trace_kinds: set[str] | None) -> dic
 def measure(arrivals: int, rounds: int, seed: int = 7) -> dict[str, object]:
     cases = {
         "bare_simpy": lambda: bare(arrivals, seed),
+        "bare_simpy_store": lambda: bare_store(arrivals, seed),
         "bare_minimal_loop": lambda: bare_minimal(arrivals, seed),
         "dispatcher_no_trace": lambda: through_model(arrivals, seed, None),
         "dispatcher_trace_transitions": lambda: through_model(arrivals, seed, {"transition"}),
