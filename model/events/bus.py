@@ -252,7 +252,7 @@ class Receiver:
         return self._open
 
     def close(self) -> None:
-        """Drop the receiver. The bus's live receiver count falls; `stats.subscribers` does not."""
+        """Drop the receiver. The bus's live receiver count falls; `stats().subscribers` does not."""
         if self._open:
             self._open = False
             self._bus._receiver_count -= 1
