@@ -305,7 +305,8 @@ class TraceRecorder:
     pybreaker-style listeners); keep them cheap, they run inside the component's call.
     """
 
-    __slots__ = ("clock", "sink", "kinds", "components", "_seq", "_listeners", "_accept", "_tally")
+    __slots__ = ("clock", "sink", "kinds", "components", "_seq", "_listeners", "_accept", "_tally",
+                 "_direct_transitions")
 
     def __init__(self, clock: Clock, *, sink: TraceSink | None = None, kinds: Iterable[str] | None = None,
                  components: Iterable[str] | None = None) -> None:
@@ -318,6 +319,8 @@ class TraceRecorder:
         self._accept = self.sink.accept
         # A count-only run builds no record objects at all (unless a listener needs them).
         self._tally = self.sink.counts if isinstance(self.sink, CountSink) else None
+        self._direct_transitions = False
+        self._sync_fast_path()
 
     def wants(self, kind: str, component: str | None = None) -> bool:
         if kind not in self.kinds:
@@ -331,6 +334,7 @@ class TraceRecorder:
         self._listeners.append(listener)
         self._accept = self._accept_and_notify
         self._tally = None
+        self._sync_fast_path()
         return lambda: self._unsubscribe(listener)
 
     def _unsubscribe(self, listener: Callable[[TraceRecord], None]) -> None:
@@ -338,6 +342,13 @@ class TraceRecorder:
         if not self._listeners:
             self._accept = self.sink.accept
             self._tally = self.sink.counts if isinstance(self.sink, CountSink) else None
+            self._sync_fast_path()
+
+    def _sync_fast_path(self) -> None:
+        # Transitions are the one kind every traced run keeps, millions of times: when nothing
+        # filters or tallies them, `transition` skips the generic checks.
+        self._direct_transitions = ("transition" in self.kinds and self.components is None
+                                    and self._tally is None)
 
     def _accept_and_notify(self, record: TraceRecord) -> None:
         self.sink.accept(record)
@@ -364,7 +375,10 @@ class TraceRecorder:
 
     def transition(self, component: str, instance: str, from_state: str, to_state: str,
                    trigger: str, detail: Detail = None) -> None:
-        if self._keeps("transition", component):
+        if self._direct_transitions:
+            self._seq = seq = self._seq + 1
+            self._accept(Transition(seq, self.clock(), component, instance, from_state, to_state, trigger, detail))
+        elif self._keeps("transition", component):
             self._seq += 1
             self._accept(Transition(self._seq, self.clock(), component, instance, from_state, to_state,
                                     trigger, detail))
