@@ -8,6 +8,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
 from rustok_sim.adapters.sql.consumer import ReadModelConsumer
 from rustok_sim.adapters.sql.db import (
     DatabaseUnavailableError,
@@ -28,15 +31,13 @@ from rustok_sim.model.events.bus import (
     NotFoundError,
     ReliabilityLevel,
 )
-from tests.events.drivers import run_until_idle
 from rustok_sim.model.events.dispatcher import OK, DispatcherConfig, EventDispatcher, HandlerFailed
 from rustok_sim.model.events.domain import IndexUpdated, NodeCreated
 from rustok_sim.model.events.envelope import EventEnvelope
 from rustok_sim.model.events.ids import IdGenerator
 from rustok_sim.model.events.transactional import EventPublishValidationError, TransactionalEventBus
 from rustok_sim.model.resilience.backpressure import BackpressureConfig, BackpressureController
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from tests.events.drivers import run_until_idle
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 NODE = uuid.UUID("22222222-2222-2222-2222-222222222222")
@@ -748,8 +749,9 @@ def test_relay_malformed_payload_aborts_the_batch_and_leaves_the_rest_claimed(ou
 
 @pytest.mark.postgres
 def test_relay_faithful_error_longer_than_the_column_fails_the_pass_on_postgresql(database_url):
-    from rustok_sim.adapters.sql.db import drop_schema, new_schema_name
     from sqlalchemy.exc import DBAPIError
+
+    from rustok_sim.adapters.sql.db import drop_schema, new_schema_name
 
     schema = new_schema_name("rustok_sim_test")
     engine = make_engine(database_url, schema=schema)
