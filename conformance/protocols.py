@@ -55,9 +55,20 @@ def _parameters(fn: Callable[..., Any]) -> list[tuple[str, Any]]:
     return [(p.name, p.kind) for p in signature.parameters.values() if p.name != "self"]
 
 
-def surface_mismatches(candidate: Any, protocol: type) -> list[str]:
+def _strict_parameters(fn: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
+    # Names, kinds and defaults; annotations are left out because an alias (`Outcome`) and the
+    # union it names are the same type written two ways.
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+def surface_mismatches(candidate: Any, protocol: type, *, strict: bool = False) -> list[str]:
     """What `candidate` (a class or an instance) lacks or declares differently from `protocol`,
-    one sentence per member; empty when it conforms."""
+    one sentence per member; empty when it conforms.
+
+    By default a method must take the protocol's parameters in the same order and kinds (what a
+    suite needs to drive it). `strict` (for our own references) also requires the same
+    parameters exactly, defaults included, and a property where the protocol has one to be
+    read-only."""
     klass = candidate if isinstance(candidate, type) else type(candidate)
     problems = []
     for name, declared in protocol_members(protocol).items():
@@ -68,17 +79,41 @@ def surface_mismatches(candidate: Any, protocol: type) -> list[str]:
         if isinstance(declared, property):
             if not isinstance(actual, property) and callable(actual):
                 problems.append(f"{name}: should be a property, is a method")
+            elif strict and isinstance(actual, property) and actual.fset is not None:
+                problems.append(f"{name}: should be read-only")
             continue
         if callable(declared):
-            if isinstance(actual, property) or not callable(getattr(klass, name, None)):
+            method = getattr(klass, name, None)
+            if isinstance(actual, (property, classmethod, staticmethod)) or not callable(method):
                 problems.append(f"{name}: should be a method")
                 continue
-            expected, got = _parameters(declared), _parameters(getattr(klass, name))
+            if strict:
+                if _strict_parameters(method) != _strict_parameters(declared):
+                    problems.append(f"{name}{inspect.signature(method)} differs from the protocol's "
+                                    f"{name}{inspect.signature(declared)}")
+                continue
+            expected, got = _parameters(declared), _parameters(method)
             if [n for n, _ in expected] != [n for n, _ in got][:len(expected)] or any(
                     kind != got_kind for (_, kind), (_, got_kind) in zip(expected, got)):
                 problems.append(f"{name}: parameters {[n for n, _ in got]} differ from the protocol's "
                                 f"{[n for n, _ in expected]}")
             elif any(p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-                     for p in list(inspect.signature(getattr(klass, name)).parameters.values())[len(expected) + 1:]):
+                     for p in list(inspect.signature(method).parameters.values())[len(expected) + 1:]):
                 problems.append(f"{name}: takes required parameters the protocol does not pass")
     return problems
+
+
+def public_members(cls: type) -> set[str]:
+    """The public names a class defines (its own and its bases', `object` and typing excluded)."""
+    found: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is object or klass.__module__ == "typing":
+            continue
+        found.update(name for name in vars(klass) if not name.startswith("_"))
+    return found
+
+
+def undeclared_members(cls: type, protocol: type) -> set[str]:
+    """Public members of `cls` that `protocol` does not declare (for our references: each must be
+    listed with a reason, so the protocol stays the whole surface)."""
+    return public_members(cls) - set(protocol_members(protocol))
