@@ -25,7 +25,7 @@ from rustok_sim.model.resilience.backpressure import BackpressureConfig, Backpre
 from rustok_sim.model.tenancy import cache, resolver
 from rustok_sim.model.tenancy.context import TenantContext
 from rustok_sim.model.tenancy.keys import TenantKey
-from tests.events.drivers import run_until_idle
+from tests.events.drivers import RecordingTarget, run_until_idle
 
 
 def drive_breaker(clock: ManualClock, trace: TraceRecorder) -> str:
@@ -104,28 +104,6 @@ CASES = {
 }
 
 
-class FlakyTarget:
-    """A relay target whose publish fails `failures` times, then succeeds."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-
-    def publish(self, envelope: EventEnvelope) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise ExternalError("downstream unavailable")
-
-    def publish_batch(self, envelopes) -> None:
-        for envelope in envelopes:
-            self.publish(envelope)
-
-    def acknowledge(self, event_id) -> None:
-        return None
-
-    def reliability_level(self):
-        return None
-
-
 def drive_relay(clock: ManualClock, trace: TraceRecorder) -> str:
     store = InMemoryOutboxStore()
     ids = IdGenerator(clock, seed=3)
@@ -133,7 +111,7 @@ def drive_relay(clock: ManualClock, trace: TraceRecorder) -> str:
     for _ in range(3):
         transport.publish(EventEnvelope.new(uuid.UUID(int=1), None, NodeCreated(node_id=uuid.UUID(int=2), kind="post"),
                                             ids=ids))
-    relay_ = OutboxRelay(store, FlakyTarget(failures=2), RelayConfig(worker_id="w1", max_attempts=1),
+    relay_ = OutboxRelay(store, RecordingTarget(failures=2), RelayConfig(worker_id="w1", max_attempts=1),
                          clock=clock, observer=trace)
     for _ in range(4):
         relay_.process_pending_once()              # claim, fail (retry, then DLQ), publish

@@ -32,36 +32,11 @@ from rustok_sim.model.events.outbox import (
     OutboxTransport,
 )
 from rustok_sim.model.events.relay import ROW_TRANSITIONS, OutboxPayloadError, OutboxRelay, RelayConfig
+from tests.events.drivers import RecordingTarget
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
 NODE = uuid.UUID("22222222-2222-2222-2222-222222222222")
 S = 1_000_000  # microseconds per second: row times are virtual microseconds
-
-
-class Target:
-    """A relay target that records ids, fails while `failures` remain and may take virtual time."""
-
-    def __init__(self, failures: int = 0, *, clock: ManualClock | None = None, takes: float = 0.0) -> None:
-        self.failures, self.clock, self.takes = failures, clock, takes
-        self.published: list[uuid.UUID] = []
-
-    def publish(self, envelope: EventEnvelope) -> None:
-        self.published.append(envelope.id)
-        if self.clock is not None and self.takes:
-            self.clock.advance(self.takes)
-        if self.failures:
-            self.failures -= 1
-            raise ExternalError("downstream unavailable")
-
-    def publish_batch(self, envelopes) -> None:
-        for envelope in envelopes:
-            self.publish(envelope)
-
-    def acknowledge(self, event_id) -> None:
-        return None
-
-    def reliability_level(self):
-        return None
 
 
 def _sqlite_store() -> SqlOutboxStore:
@@ -196,7 +171,7 @@ def test_acknowledge_marks_dispatched_and_a_missing_row_is_not_found(world):
 
 def test_claims_are_oldest_first_up_to_the_batch_size(world):
     ids = world.add(5, step=1.0)
-    relay = world.relay(Target(), batch_size=2)
+    relay = world.relay(RecordingTarget(), batch_size=2)
     claimed = relay.claim_batch()
     assert [row.id for row in claimed] == ids[:2]
     for event_id in ids[:2]:
@@ -207,15 +182,15 @@ def test_claims_are_oldest_first_up_to_the_batch_size(world):
 
 def test_rows_made_in_the_same_instant_are_claimed_in_id_order(world):
     ids = world.add(50)  # the clock stands still: created_at ties, ids decide
-    assert [row.id for row in world.relay(Target(), batch_size=100).claim_batch()] == sorted(ids)
+    assert [row.id for row in world.relay(RecordingTarget(), batch_size=100).claim_batch()] == sorted(ids)
 
 
 def test_only_pending_due_unclaimed_rows_are_claimed(world):
     not_due, dispatched, claimed_elsewhere, due_now = world.add(4, step=1.0)
-    world.relay(Target(failures=1), worker_id="x", batch_size=1).process_pending_once()  # not_due: retry in 1 s
+    world.relay(RecordingTarget(failures=1), worker_id="x", batch_size=1).process_pending_once()  # not_due: retry in 1 s
     world.transport.acknowledge(dispatched)
-    world.relay(Target(), worker_id="other", batch_size=1).claim_batch()  # claimed_elsewhere
-    target = Target()
+    world.relay(RecordingTarget(), worker_id="other", batch_size=1).claim_batch()  # claimed_elsewhere
+    target = RecordingTarget()
     assert world.relay(target).process_pending_once() == 1
     assert target.published == [due_now]
     world.clock.advance(1)  # exactly the retry time: due
@@ -225,7 +200,7 @@ def test_only_pending_due_unclaimed_rows_are_claimed(world):
 
 def test_a_zero_batch_claims_nothing(world):
     world.add(2)
-    assert world.relay(Target(), batch_size=0).process_pending_once() == 0
+    assert world.relay(RecordingTarget(), batch_size=0).process_pending_once() == 0
 
 
 # -- retries, backoff, DLQ ------------------------------------------------------------------------------
@@ -233,7 +208,7 @@ def test_a_zero_batch_claims_nothing(world):
 
 def test_failures_back_off_1_2_4_8_seconds_then_the_row_is_failed(world):
     [event_id] = world.add(1)
-    target = Target(failures=10)
+    target = RecordingTarget(failures=10)
     relay = world.relay(target)
     for delay in (0, 1, 2, 4, 8):
         world.clock.advance(delay)
@@ -249,7 +224,7 @@ def test_failures_back_off_1_2_4_8_seconds_then_the_row_is_failed(world):
 
 def test_a_retry_is_not_due_one_microsecond_early(world):
     [event_id] = world.add(1)
-    relay = world.relay(Target(failures=1))
+    relay = world.relay(RecordingTarget(failures=1))
     relay.process_pending_once()
     assert world.store.get(event_id).next_attempt_at == world.now() + 1 * S
     world.clock.advance(0.999999)
@@ -261,7 +236,7 @@ def test_a_retry_is_not_due_one_microsecond_early(world):
 
 def test_hardened_cuts_last_error_to_2048_and_sends_a_bad_payload_to_the_dlq(world):
     bad = world.add_bad()
-    relay = world.relay(Target(), variant="hardened")
+    relay = world.relay(RecordingTarget(), variant="hardened")
     for delay in (0, 1, 2, 4, 8):
         world.clock.advance(delay)
         assert relay.process_pending_once() == 1
@@ -275,7 +250,7 @@ def test_faithful_bad_payload_aborts_the_pass_and_strands_the_rest_of_the_batch(
     bad = world.add_bad()
     world.clock.advance(1)
     [later] = world.add(1)
-    target = Target()
+    target = RecordingTarget()
     relay = world.relay(target)
     with pytest.raises(OutboxPayloadError) as caught:
         relay.process_pending_once()
@@ -290,18 +265,18 @@ def test_faithful_bad_payload_aborts_the_pass_and_strands_the_rest_of_the_batch(
 
 def test_faithful_rows_of_a_dead_relay_are_never_reclaimed(world):
     ids = world.add(3)
-    world.relay(Target(), worker_id="dead").claim_batch()
+    world.relay(RecordingTarget(), worker_id="dead").claim_batch()
     world.clock.advance(10 * 365 * 86400)
-    assert world.relay(Target(), worker_id="alive").process_pending_once() == 0
+    assert world.relay(RecordingTarget(), worker_id="alive").process_pending_once() == 0
     assert world.store.stale_claims(world.now()) == ids
     assert world.store.stale_claims(world.now() - 11 * 365 * 86400 * S) == []
 
 
 def test_hardened_lease_is_taken_over_at_the_ttl_and_the_old_worker_cannot_complete(world):
     ids = world.add(2)
-    dead = world.relay(Target(), worker_id="dead", variant="hardened")
+    dead = world.relay(RecordingTarget(), worker_id="dead", variant="hardened")
     claimed = dead.claim_batch()
-    survivor_target = Target()
+    survivor_target = RecordingTarget()
     survivor = world.relay(survivor_target, worker_id="survivor", variant="hardened")
     world.clock.advance(59.999999)
     assert survivor.process_pending_once() == 0
@@ -319,7 +294,7 @@ def test_a_stale_candidate_select_redispatches_in_the_faithful_relay(world, vari
     """(analysis) B selects candidates; A then claims, publishes and marks the row dispatched; then
     B's UPDATE runs: faithful re-checks only claimed_at IS NULL, which the dispatch cleared."""
     [event_id] = world.add(1)
-    target = Target()
+    target = RecordingTarget()
     relay_a = world.relay(target, worker_id="a", variant=variant)
     relay_b = world.relay(target, worker_id="b", variant=variant)
     for row in relay_b.claim_batch(on_candidates=lambda ids: relay_a.process_pending_once()):
@@ -337,8 +312,8 @@ def test_a_stale_candidate_select_redispatches_in_the_faithful_relay(world, vari
 
 def test_a_stale_candidate_revives_a_row_the_other_relay_moved_to_the_dlq(world):
     [event_id] = world.add(1)
-    relay_a = world.relay(Target(failures=1), worker_id="a", max_attempts=1)
-    relay_b = world.relay(Target(), worker_id="b", max_attempts=1)
+    relay_a = world.relay(RecordingTarget(failures=1), worker_id="a", max_attempts=1)
+    relay_b = world.relay(RecordingTarget(), worker_id="b", max_attempts=1)
     [row] = relay_b.claim_batch(on_candidates=lambda ids: relay_a.process_pending_once())
     assert world.store.get(event_id).status == "failed"
     relay_b.process_claimed(row)  # faithful: updates by primary key, the DLQ'd row is dispatched
@@ -350,8 +325,8 @@ def test_a_stale_candidate_revives_a_row_the_other_relay_moved_to_the_dlq(world)
 
 def test_a_stale_candidate_that_was_rescheduled_is_claimed_before_its_retry_time(world):
     [event_id] = world.add(1)
-    relay_a = world.relay(Target(failures=1), worker_id="a")
-    target_b = Target()
+    relay_a = world.relay(RecordingTarget(failures=1), worker_id="a")
+    target_b = RecordingTarget()
     relay_b = world.relay(target_b, worker_id="b")
     for row in relay_b.claim_batch(on_candidates=lambda ids: relay_a.process_pending_once()):
         relay_b.process_claimed(row)
@@ -361,7 +336,7 @@ def test_a_stale_candidate_that_was_rescheduled_is_claimed_before_its_retry_time
 
 def test_faithful_late_completion_uses_the_claim_time_snapshot(world):
     [event_id] = world.add(1)
-    relay = world.relay(Target(failures=5))
+    relay = world.relay(RecordingTarget(failures=5))
     [row] = relay.claim_batch()
     relay.process_claimed(row)
     relay.process_claimed(row)  # a duplicate completion from the same stale snapshot
@@ -376,7 +351,7 @@ def test_the_split_path_lets_the_driver_spend_virtual_time_and_counts_like_the_c
     split, combined = World(store), World(InMemoryOutboxStore())
     for w in (split, combined):
         w.add(3)
-    relay, target = split.relay(Target()), Target(failures=1)
+    relay, target = split.relay(RecordingTarget()), RecordingTarget(failures=1)
     for row in relay.claim_batch():
         envelope = relay.begin_dispatch(row)
         split.clock.advance(0.0125)  # the driver's publish takes 12.5 ms of virtual time
@@ -386,7 +361,7 @@ def test_the_split_path_lets_the_driver_spend_virtual_time_and_counts_like_the_c
             relay.mark_failed_attempt(row, exc, envelope)
         else:
             relay.mark_dispatched(row, envelope)
-    reference = combined.relay(Target(failures=1, clock=combined.clock, takes=0.0125))
+    reference = combined.relay(RecordingTarget(failures=1, clock=combined.clock, takes=0.0125))
     reference.process_pending_once()
     assert relay.metrics() == reference.metrics()
     assert relay.metrics().as_dict() == {"success_total": 2, "failure_total": 1, "retry_total": 1,
@@ -396,7 +371,7 @@ def test_the_split_path_lets_the_driver_spend_virtual_time_and_counts_like_the_c
 
 def test_mark_without_begin_counts_no_latency(world):
     world.add(1)
-    relay = world.relay(Target())
+    relay = world.relay(RecordingTarget())
     [row] = relay.claim_batch()
     world.clock.advance(5)
     relay.mark_dispatched(row)
@@ -411,16 +386,16 @@ def _story(store: OutboxStore) -> tuple[list[tuple], list[dict]]:
     """Retries, a DLQ, a dead relay, a hardened takeover and a faithful race, on one store."""
     w = World(store)
     w.add(4, step=0.5)
-    flaky = w.relay(Target(failures=3), worker_id="flaky", batch_size=2, max_attempts=2)
+    flaky = w.relay(RecordingTarget(failures=3), worker_id="flaky", batch_size=2, max_attempts=2)
     for _ in range(4):
         flaky.run_step()
         w.clock.advance(1)
-    w.relay(Target(), worker_id="dead", variant="hardened").claim_batch()
+    w.relay(RecordingTarget(), worker_id="dead", variant="hardened").claim_batch()
     w.add(2)
     w.clock.advance(61)
-    w.relay(Target(), worker_id="heir", variant="hardened").process_pending_once()
+    w.relay(RecordingTarget(), worker_id="heir", variant="hardened").process_pending_once()
     w.add(1)
-    a, b = w.relay(Target(), worker_id="a"), w.relay(Target(), worker_id="b")
+    a, b = w.relay(RecordingTarget(), worker_id="a"), w.relay(RecordingTarget(), worker_id="b")
     for row in b.claim_batch(on_candidates=lambda ids: a.process_pending_once()):
         b.process_claimed(row)
     trace = [tuple(v for k, v in r.to_dict().items() if k not in ("seq",)) for r in w.trace.records]
@@ -455,9 +430,9 @@ def test_every_store_gives_the_same_trace_and_rows():
 
 def test_relay_table_coverage_is_computed_from_the_trace(world):
     world.add(1)
-    world.relay(Target(failures=1)).process_pending_once()
+    world.relay(RecordingTarget(failures=1)).process_pending_once()
     world.clock.advance(1)
-    world.relay(Target()).process_pending_once()
+    world.relay(RecordingTarget()).process_pending_once()
     cov = coverage(world.trace.records, [ROW_TRANSITIONS], {"sys_event": "faithful"})["sys_event"]
     hit = {(e.source, e.trigger) for e, n in cov.hits.items() if n}
     assert hit == {("pending", "claim"), ("claimed", "retry_scheduled"), ("claimed", "published")}
@@ -493,8 +468,8 @@ def test_the_transports_and_relays_satisfy_their_protocols():
     sqlite = _sqlite_store()
     transports = [OutboxTransport(InMemoryOutboxStore(), clock=ManualClock()),
                   SqlTransport(sqlite.engine, clock=ManualClock())]
-    relays = [OutboxRelay(InMemoryOutboxStore(), Target(), RelayConfig(worker_id="w"), clock=ManualClock()),
-              SqlRelay(sqlite.engine, Target(), RelayConfig(worker_id="w"), clock=ManualClock())]
+    relays = [OutboxRelay(InMemoryOutboxStore(), RecordingTarget(), RelayConfig(worker_id="w"), clock=ManualClock()),
+              SqlRelay(sqlite.engine, RecordingTarget(), RelayConfig(worker_id="w"), clock=ManualClock())]
     for transport in transports:
         assert isinstance(transport, OutboxTransportProtocol)
     for relay in relays:
@@ -508,7 +483,7 @@ def test_a_store_that_is_not_one_is_a_clear_type_error():
     with pytest.raises(TypeError, match="OutboxTransport needs store= an OutboxStore .* got dict"):
         OutboxTransport({}, clock=ManualClock())
     with pytest.raises(TypeError, match="OutboxRelay needs an OutboxStore .* got str"):
-        OutboxRelay("sqlite://", Target(), RelayConfig(worker_id="w"), clock=ManualClock())
+        OutboxRelay("sqlite://", RecordingTarget(), RelayConfig(worker_id="w"), clock=ManualClock())
     with pytest.raises(TypeError, match="needs a transaction from this store's begin"):
         InMemoryOutboxStore().insert(object(), None)
     with pytest.raises(TypeError, match="SqlOutboxStore needs a SQLAlchemy Engine"):
@@ -534,7 +509,7 @@ def test_an_observer_that_keeps_only_transitions_gets_every_row_move_and_nothing
     w = World(store)
     w.trace = TraceRecorder(w.clock, kinds=["transition"])
     w.add(2)
-    relay = w.relay(Target(failures=1))
+    relay = w.relay(RecordingTarget(failures=1))
     relay.process_pending_once()
     assert {r.kind for r in w.trace.records} == {"transition"}
     assert [(t.from_state, t.to_state) for t in w.trace.transitions()] == [
@@ -553,7 +528,7 @@ def test_an_unobserved_relay_still_moves_rows_through_the_table(world):
 
     w = World(LyingStore())
     w.add(1)
-    relay = OutboxRelay(w.store, Target(), RelayConfig(worker_id="w", variant="hardened"), clock=w.clock)
+    relay = OutboxRelay(w.store, RecordingTarget(), RelayConfig(worker_id="w", variant="hardened"), clock=w.clock)
     with pytest.raises(IllegalTransition, match="sys_event: no transition from state 'dispatched' on trigger "
                                                 "'published' \\(variant 'hardened'\\)"):
         relay.process_pending_once()
@@ -568,7 +543,7 @@ def test_a_simpy_driver_puts_virtual_time_into_each_publish():
     transport = OutboxTransport(store, clock=clock)
     for _ in range(5):
         transport.publish(EventEnvelope.new(TENANT, None, NodeCreated(node_id=NODE, kind="post"), ids=ids))
-    relay = OutboxRelay(store, Target(), RelayConfig(worker_id="sim"), clock=clock)
+    relay = OutboxRelay(store, RecordingTarget(), RelayConfig(worker_id="sim"), clock=clock)
     done_at: list[float] = []
 
     def relay_process():

@@ -29,36 +29,9 @@ from rustok_sim.model.events.bus import EventBus, EventBusConfig, ExternalError,
 from rustok_sim.model.events.domain import NodeCreated
 from rustok_sim.model.events.envelope import EventEnvelope
 from rustok_sim.model.events.ids import IdGenerator
+from tests.events.drivers import RecordingTarget
 
 TENANT = uuid.UUID("11111111-1111-1111-1111-111111111111")
-
-
-class Recording:
-    """A target transport that records what it is given, optionally failing or taking time."""
-
-    def __init__(self, *, fail_with: str | None = None, clock: ManualClock | None = None,
-                 takes: float = 0.0) -> None:
-        self.published: list[uuid.UUID] = []
-        self.fail_with, self.clock, self.takes = fail_with, clock, takes
-        self._lock = threading.Lock()
-
-    def publish(self, envelope: EventEnvelope) -> None:
-        with self._lock:
-            self.published.append(envelope.id)
-        if self.clock is not None and self.takes:
-            self.clock.advance(self.takes)
-        if self.fail_with is not None:
-            raise ExternalError(self.fail_with)
-
-    def publish_batch(self, envelopes) -> None:
-        for envelope in envelopes:
-            self.publish(envelope)
-
-    def acknowledge(self, event_id) -> None:
-        return None
-
-    def reliability_level(self):
-        return None
 
 
 class Outbox:
@@ -119,21 +92,21 @@ def test_config_defaults_match_the_spec():
 
 
 def test_default_worker_id_is_a_v4_uuid_drawn_from_the_seeded_source(db_engine):
-    relays = [OutboxRelay(db_engine, Recording(), clock=ManualClock(), ids=random.Random(7)) for _ in range(2)]
+    relays = [OutboxRelay(db_engine, RecordingTarget(), clock=ManualClock(), ids=random.Random(7)) for _ in range(2)]
     worker = relays[0].worker_id
     assert worker.startswith("relay-") and uuid.UUID(worker.removeprefix("relay-")).version == 4
     assert relays[1].worker_id == worker, "the same seed gives the same worker id"
-    assert OutboxRelay(db_engine, Recording(), clock=ManualClock(), ids=random.Random(8)).worker_id != worker
+    assert OutboxRelay(db_engine, RecordingTarget(), clock=ManualClock(), ids=random.Random(8)).worker_id != worker
     assert relays[0].name == worker
 
 
 def test_a_relay_without_worker_id_or_seeded_ids_is_a_clear_type_error(db_engine):
     with pytest.raises(TypeError, match="needs a worker id: RelayConfig.worker_id=.... or ids= a seeded"):
-        OutboxRelay(db_engine, Recording(), clock=ManualClock())
+        OutboxRelay(db_engine, RecordingTarget(), clock=ManualClock())
     with pytest.raises(TypeError, match="OutboxRelay needs clock= a zero-argument callable"):
-        OutboxRelay(db_engine, Recording(), RelayConfig(worker_id="w"), clock=None)
+        OutboxRelay(db_engine, RecordingTarget(), RelayConfig(worker_id="w"), clock=None)
     with pytest.raises(TypeError, match="config must be a RelayConfig, got dict"):
-        OutboxRelay(db_engine, Recording(), {"worker_id": "w"}, clock=ManualClock())
+        OutboxRelay(db_engine, RecordingTarget(), {"worker_id": "w"}, clock=ManualClock())
 
 
 def test_backoff_doubles_from_one_second_and_caps_at_sixty():
@@ -162,7 +135,7 @@ def test_pending_rows_are_dispatched_oldest_first(outbox):
     first = outbox.add(1)
     outbox.clock.advance(1)
     second = outbox.add(2)
-    target = Recording()
+    target = RecordingTarget()
     relay = outbox.relay(target, batch_size=2)
     assert relay.process_pending_once() == 2
     assert target.published == first + second[:1]
@@ -176,7 +149,7 @@ def test_pending_rows_are_dispatched_oldest_first(outbox):
 
 def test_failures_back_off_1_2_4_8_seconds_then_the_row_fails_after_5_attempts(outbox):
     [event_id] = outbox.add(1)
-    target = Recording(fail_with="target down")
+    target = RecordingTarget(fail_with="target down")
     relay = outbox.relay(target)
     attempt_times = []
     for due in (0.0, 1.0, 3.0, 7.0, 15.0):
@@ -203,20 +176,20 @@ def test_failures_back_off_1_2_4_8_seconds_then_the_row_fails_after_5_attempts(o
 def test_next_attempt_at_is_clock_time_plus_backoff(outbox):
     [event_id] = outbox.add(1)
     outbox.clock.set(100.0)
-    outbox.relay(Recording(fail_with="x")).process_pending_once()
+    outbox.relay(RecordingTarget(fail_with="x")).process_pending_once()
     assert fetch_row(outbox.engine, event_id)["next_attempt_at"] == clock_datetime(lambda: 101.0)
 
 
 def test_max_attempts_one_fails_on_the_first_error(outbox):
     [event_id] = outbox.add(1)
-    relay = outbox.relay(Recording(fail_with="x"), max_attempts=1)
+    relay = outbox.relay(RecordingTarget(fail_with="x"), max_attempts=1)
     relay.process_pending_once()
     assert fetch_row(outbox.engine, event_id)["status"] == "failed" and relay.metrics().retry_total == 0
 
 
 def test_latency_is_measured_with_the_injected_clock(outbox):
     outbox.add(2)
-    relay = outbox.relay(Recording(clock=outbox.clock, takes=0.25))
+    relay = outbox.relay(RecordingTarget(clock=outbox.clock, takes=0.25))
     relay.process_pending_once()
     assert relay.metrics().latency_ms_total == 500
 
@@ -234,7 +207,7 @@ def test_relay_to_a_bus_without_subscribers_depends_on_the_no_receivers_mode(out
 
 
 def test_run_step_returns_the_sleep_of_rusts_run_loop(outbox):
-    relay = outbox.relay(Recording())
+    relay = outbox.relay(RecordingTarget())
     assert relay.run_step() == RUN_IDLE_SLEEP_S == 0.1
     outbox.add(1)
     assert relay.run_step() == 0.0
@@ -252,7 +225,7 @@ def test_malformed_payload_is_reported_with_its_id_and_stops_the_batch(outbox):
     bad = outbox.add_raw({"not": "an envelope"})
     outbox.clock.advance(1)
     [later] = outbox.add(1)
-    target = Recording()
+    target = RecordingTarget()
     relay = outbox.relay(target)
     with pytest.raises(OutboxPayloadError) as caught:
         relay.process_pending_once()
@@ -272,14 +245,14 @@ def test_payload_that_is_not_json_is_reported_too():
     outbox = Outbox(make_engine())  # SQLite only: PostgreSQL's jsonb refuses such text on insert
     bad = outbox.add_raw(UnparsablePayload("{broken", ""))
     with pytest.raises(OutboxPayloadError, match=f"sys_event {bad}: payload is not a valid EventEnvelope: not JSON: "):
-        outbox.relay(Recording()).process_pending_once()
+        outbox.relay(RecordingTarget()).process_pending_once()
 
 
 def test_hardened_relay_sends_a_malformed_row_to_the_dlq_and_continues(outbox):
     bad = outbox.add_raw({"not": "an envelope"})
     outbox.clock.advance(1)
     [later] = outbox.add(1)
-    relay = outbox.relay(Recording(), variant="hardened")
+    relay = outbox.relay(RecordingTarget(), variant="hardened")
     assert relay.process_pending_once() == 2
     assert fetch_row(outbox.engine, later)["status"] == "dispatched"
     for due in (1, 2, 4, 8):
@@ -295,10 +268,10 @@ def test_hardened_relay_sends_a_malformed_row_to_the_dlq_and_continues(outbox):
 
 def test_faithful_rows_claimed_by_a_dead_relay_stay_stuck_for_good(outbox):
     ids = outbox.add(3)
-    dead = outbox.relay(Recording(), worker_id="dead")
+    dead = outbox.relay(RecordingTarget(), worker_id="dead")
     assert len(dead.claim_batch()) == 3  # ... and then the process dies
     outbox.clock.advance(24 * 3600)
-    survivor = outbox.relay(Recording(), worker_id="survivor")
+    survivor = outbox.relay(RecordingTarget(), worker_id="survivor")
     assert survivor.process_pending_once() == 0
     assert stale_claims(outbox.engine, clock_datetime(outbox.clock)) == ids
     assert count_rows(outbox.engine, "pending") == 3
@@ -306,10 +279,10 @@ def test_faithful_rows_claimed_by_a_dead_relay_stay_stuck_for_good(outbox):
 
 def test_hardened_lease_lets_another_relay_reclaim_after_the_ttl(outbox):
     ids = outbox.add(2)
-    dead_target = Recording()
+    dead_target = RecordingTarget()
     dead = outbox.relay(dead_target, worker_id="dead", variant="hardened", claim_ttl_s=60)
     claimed = dead.claim_batch()
-    survivor_target = Recording()
+    survivor_target = RecordingTarget()
     survivor = outbox.relay(survivor_target, worker_id="survivor", variant="hardened", claim_ttl_s=60)
     outbox.clock.advance(59.999)
     assert survivor.process_pending_once() == 0  # the lease still holds
@@ -326,7 +299,7 @@ def test_hardened_lease_lets_another_relay_reclaim_after_the_ttl(outbox):
 
 def test_faithful_late_completion_by_the_dead_worker_is_not_detected(outbox):
     [event_id] = outbox.add(1)
-    relay = outbox.relay(Recording(fail_with="x"))
+    relay = outbox.relay(RecordingTarget(fail_with="x"))
     [row] = relay.claim_batch()
     relay.process_claimed(row)  # fails: retry_count 1, claim cleared
     relay.process_claimed(row)  # a duplicate completion from the same stale snapshot
@@ -364,7 +337,7 @@ def test_two_relays_claiming_concurrently_never_claim_the_same_row(pg_schema, va
     engines = [make_engine(url, schema=schema, pool_size=2) for _ in range(2)]
     outbox = Outbox(engines[0], ManualClock(10.0))
     rows = outbox.add(300)
-    relays = [outbox.relay(Recording(), engine=engine, worker_id=f"w{i}", batch_size=40, variant=variant)
+    relays = [outbox.relay(RecordingTarget(), engine=engine, worker_id=f"w{i}", batch_size=40, variant=variant)
               for i, engine in enumerate(engines)]
     barrier = threading.Barrier(2, timeout=30)
     claimed: list[list[uuid.UUID]] = [[], []]
@@ -397,7 +370,7 @@ def test_two_hardened_relays_processing_concurrently_dispatch_each_row_once(pg_s
     engines = [make_engine(url, schema=schema, pool_size=2) for _ in range(2)]
     outbox = Outbox(engines[0], ManualClock(10.0))
     rows = outbox.add(200)
-    target = Recording()
+    target = RecordingTarget()
     relays = [outbox.relay(target, engine=engine, worker_id=f"w{i}", batch_size=25, variant="hardened")
               for i, engine in enumerate(engines)]
 
@@ -423,7 +396,7 @@ def test_a_stale_candidate_select_redispatches_in_the_faithful_relay(pg_schema, 
     try:
         outbox = Outbox(engines[0])
         [event_id] = outbox.add(1)
-        target = Recording()
+        target = RecordingTarget()
         relay_a = outbox.relay(target, engine=engines[0], worker_id="a", variant=variant)
         relay_b = outbox.relay(target, engine=engines[1], worker_id="b", variant=variant)
         claimed = relay_b.claim_batch(on_candidates=lambda ids: relay_a.process_pending_once())
@@ -438,7 +411,7 @@ def test_a_stale_candidate_select_redispatches_in_the_faithful_relay(pg_schema, 
 
 def test_observer_sees_claims_dispatches_and_retries(outbox):
     [event_id] = outbox.add(1)
-    relay = outbox.relay(Recording(fail_with="x"), max_attempts=2)
+    relay = outbox.relay(RecordingTarget(fail_with="x"), max_attempts=2)
     relay.process_pending_once()
     outbox.clock.advance(1)
     relay.process_pending_once()
@@ -452,9 +425,9 @@ def test_observer_sees_claims_dispatches_and_retries(outbox):
 
 def test_a_hardened_reclaim_is_its_own_row_transition(outbox):
     [event_id] = outbox.add(1)
-    outbox.relay(Recording(), worker_id="dead", variant="hardened").claim_batch()
+    outbox.relay(RecordingTarget(), worker_id="dead", variant="hardened").claim_batch()
     outbox.clock.advance(60)
-    outbox.relay(Recording(), worker_id="survivor", variant="hardened").process_pending_once()
+    outbox.relay(RecordingTarget(), worker_id="survivor", variant="hardened").process_pending_once()
     moves = [(t.trigger, t.detail) for t in outbox.trace.transitions("sys_event")]
     assert moves == [("claim", {"worker": "dead"}), ("reclaim", {"worker": "survivor"}),
                      ("published", {"worker": "survivor"})]
