@@ -13,13 +13,14 @@ Run: python benchmarks/backpressure.py [--arrivals N] [--repeat R]
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
 import timeit
 from collections.abc import Callable
 from typing import Any
+
+from _report import finish, missing_dependency
 
 from rustok_sim.model.resilience.backpressure import BackpressureConfig, BackpressureController, BackpressureError
 
@@ -88,18 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import simpy
     except ImportError:
-        print("benchmarks/backpressure.py needs simpy (pip install simpy); not measured")
-        return 2
+        return missing_dependency("backpressure.py", "simpy")
     r = measure(simpy, args.arrivals, args.repeat)
     missed = [] if r["admit_ratio"] <= TARGET else [
         f"admit() in the M/M/1/K loop: {r['admit_ratio']:.3f}x bare simpy > {TARGET}"]
     print(f"bare simpy       {r['bare_us_per_arrival']:6.2f} us/arrival")
     print(f"admit/release    {r['admit_us_per_arrival']:6.2f} us/arrival  {r['admit_ratio']:.3f}x (target <= {TARGET})")
     print(f"try_acquire      {r['try_acquire_us_per_arrival']:6.2f} us/arrival  {r['try_acquire_ratio']:.3f}x")
-    print(json.dumps({"results": r, "missed": missed}, indent=2, sort_keys=True))
-    for line in missed:
-        print(f"MISSED: {line}", file=sys.stderr)
-    return 1 if missed else 0
+    return finish(r, missed)
 
 
 if __name__ == "__main__":

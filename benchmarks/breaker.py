@@ -15,11 +15,12 @@ Run: python benchmarks/breaker.py [--number N] [--repeat R] [--json]
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import timeit
 from collections.abc import Callable
+
+from _report import finish, missing_dependency
 
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
@@ -144,8 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import pybreaker
     except ImportError:
-        print("benchmarks/breaker.py needs pybreaker (pip install -e '.[bench]'); not measured")
-        return 2
+        return missing_dependency("breaker.py", "pybreaker")
     r = measure(pybreaker, args.number, args.repeat)
     missed = misses(r)
     if not args.json:
@@ -159,10 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{variant:<11} {'call open, observed':<22} {r[f'{variant}_call_open_observed_ns']:6.0f} "
                   f"{r[f'{variant}_observed_over_unobserved']:9.3f} x unobserved")
         print("targets: call <= 0.20x pybreaker closed and open; observed rejection <= 1.05x unobserved")
-    print(json.dumps({"results": r, "missed": missed}, indent=2, sort_keys=True))
-    for line in missed:
-        print(f"MISSED: {line}", file=sys.stderr)
-    return 1 if missed else 0
+    return finish(r, missed)
 
 
 if __name__ == "__main__":

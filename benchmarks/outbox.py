@@ -17,12 +17,13 @@ Run: python benchmarks/outbox.py [--rows N] [--repeat R] [--json]
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
 import uuid
 from collections.abc import Callable
+
+from _report import finish, missing_dependency
 
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.events.domain import NodeCreated
@@ -127,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import sqlalchemy  # noqa: F401 - only to report its absence in one line
     except ImportError:
-        print("benchmarks/outbox.py needs SQLAlchemy for the SQLite side (pip install -e .); not measured")
-        return 2
+        return missing_dependency("outbox.py", "SQLAlchemy")
     r = measure(args.rows, args.repeat)
     missed = misses(r)
     if not args.json:
@@ -139,10 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r[f'{name}_total_us']:13.2f}")
         print(f"in-memory / SQLite: {r['memory_over_sqlite']:.4f}x")
         print(f"targets: in-memory <= {MEMORY_TARGET_US} us per row; <= {RATIO_TARGET}x SQLite")
-    print(json.dumps({"results": r, "missed": missed}, indent=2, sort_keys=True))
-    for line in missed:
-        print(f"MISSED: {line}", file=sys.stderr)
-    return 1 if missed else 0
+    return finish(r, missed)
 
 
 if __name__ == "__main__":
