@@ -288,6 +288,21 @@ class Observer(Protocol):
                 detail: Detail = None) -> None: ...
 
 
+_OBSERVER_METHODS = ("wants", "transition", "decision", "sample", "fault", "event", "anomaly")
+
+
+def require_observer(observer: object, owner: str) -> Observer | None:
+    """`observer` if it is None or speaks `Observer`, else a `TypeError` naming `owner` and what
+    is missing: a wrong observer fails when the component is built, not at its first record."""
+    if observer is None:
+        return None
+    missing = [name for name in _OBSERVER_METHODS if not callable(getattr(observer, name, None))]
+    if missing:
+        raise TypeError(f"{owner} needs observer= a TraceRecorder (or None), got {type(observer).__name__} "
+                        f"without {', '.join(missing)}()")
+    return observer  # type: ignore[return-value]
+
+
 def observer_for(observer: Observer | None, kind: str, component: str | None = None) -> Observer | None:
     """`observer` if it keeps records of `kind` (from `component`), else None: what a component
     stores per kind at construction so its hot path tests one attribute against None."""
