@@ -7,6 +7,7 @@ User errors (unknown command, bad option, bad config or trace file) end in one l
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -39,40 +40,48 @@ def app() -> None:
 
 
 @app.command("trace-schema")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", "output_name", type=str, metavar="FILE",
               help="Write to this file instead of stdout.")
-def trace_schema(output: Path | None) -> None:
+def trace_schema(output_name: str | None) -> None:
     """Print the JSON Schema of one trace line (header or record)."""
     text = json.dumps(trace_json_schema(), indent=2, sort_keys=True) + "\n"
+    output = _writable_output(output_name)
     if output is None:
         sys.stdout.write(text)
     else:
-        _writable_output(output)
-        output.write_text(text, encoding="utf-8")
+        _write_text(output, text)
 
 
-def _writable_output(path: Path | None) -> None:
-    """Fail before any work when an output file cannot be written (its folder is missing, or it
-    is a folder), instead of after a whole run."""
-    if path is None:
-        return
+def _writable_output(raw: str | None) -> Path | None:
+    """The output path, checked before any work: an empty name, a missing folder, a folder or
+    no permission fails now instead of after a whole run. Creates nothing."""
+    if raw is None:
+        return None
+    if not raw.strip():
+        raise InputError("the output file name is empty")
+    path = Path(raw)
     if path.is_dir():
         raise InputError(f"cannot write {path}: it is a directory")
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent
     if not parent.is_dir():
         raise InputError(f"cannot write {path}: directory {parent} does not exist")
+    if not os.access(path if path.exists() else parent, os.W_OK):
+        raise InputError(f"cannot write {path}: permission denied")
+    return path
+
+
+def _write_text(path: Path, text: str) -> None:
     try:
-        with open(path, "a", encoding="utf-8"):
-            pass
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @app.command("trace-check")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 def trace_check(path: Path) -> None:
-    """Validate a JSON Lines trace file (streamed, one line at a time) and print what it holds,
-    per record kind and component."""
+    """Validate a JSON Lines trace file (streamed, one line at a time; `-` reads stdin) and print
+    what it holds, per record kind and component."""
     meta: dict[str, object] = {}
     counts: dict[str, int] = {}
     components: dict[str, int] = {}
@@ -85,20 +94,21 @@ def trace_check(path: Path) -> None:
     except TraceFormatError as exc:
         raise InputError(str(exc)) from None
     summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no records"
-    click.echo(f"{path}: valid rustok-sim trace v{meta['version']}: {summary}")
+    shown = "<stdin>" if str(path) == "-" else path
+    click.echo(f"{shown}: valid rustok-sim trace v{meta['version']}: {summary}")
     if components:
         click.echo("  by component: " + ", ".join(f"{name} {n}" for name, n in sorted(components.items())))
 
 
 @app.command("demo")
-@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--trace", "trace_name", type=str, metavar="FILE",
               help="Also write the trace as JSON Lines here.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary tables.")
-def demo(trace_path: Path | None, quiet: bool) -> None:
+def demo(trace_name: str | None, quiet: bool) -> None:
     """Tell the breaker, tenant-resolver and backpressure stories (faithful vs hardened)."""
     from rustok_sim.scenarios.demo import run_demo
 
-    _writable_output(trace_path)
+    trace_path = _writable_output(trace_name)
     result = run_demo()
     console = _console()
     if not quiet:
@@ -122,7 +132,10 @@ def demo(trace_path: Path | None, quiet: bool) -> None:
             table.add_row(*(escape(str(row[c])) for c in columns))
         console.print(table)
     if trace_path is not None:
-        write_jsonl(result.recorder.records, trace_path, meta={"source": "rustok-sim demo"})
+        try:
+            write_jsonl(result.recorder.records, trace_path, meta={"source": "rustok-sim demo"})
+        except OSError as exc:
+            raise InputError(exc.strerror or str(exc)) from None
         console.print(f"trace: {len(result.recorder.records)} records written to {escape(str(trace_path))}")
 
 
@@ -145,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         print("rustok-sim: aborted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`rustok-sim demo | head`): stop quietly, as a shell tool does.
+        # stdout is pointed at devnull so that the interpreter's final flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except (ValidationError, OSError) as exc:
         print(f"rustok-sim: error: {str(exc).replace(chr(10), '; ')}", file=sys.stderr)
         return 1

@@ -134,6 +134,7 @@ def backpressure_story(recorder: TraceRecorder, clock: ManualClock, variant: str
         clock.advance(0.5)
     controller.release()  # the bug: one release too many
     clock.advance(0.5)
+    depth_after_bug = controller.current_depth  # read before the probe below moves it
     after_bug = "accepted"
     try:
         controller.try_acquire()
@@ -142,7 +143,7 @@ def backpressure_story(recorder: TraceRecorder, clock: ManualClock, variant: str
     m = controller.metrics()
     return {"story": "backpressure", "variant": variant,
             "accepted": accepted, "rejected": rejected, "warning_count": m.warning_count,
-            "depth_after_double_release": m.current_depth, "next_acquire": after_bug}
+            "depth_after_double_release": depth_after_bug, "next_acquire": after_bug}
 
 
 STICKY_CONFIG = CircuitBreakerConfig(success_threshold=5, half_open_max_requests=3)

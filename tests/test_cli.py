@@ -90,3 +90,52 @@ def test_trace_check_summarises_by_kind_and_component(tmp_path, capsys):
     assert main(["trace-check", str(path)]) == 0
     out = capsys.readouterr().out
     assert "valid rustok-sim trace v2" in out and "by component:" in out and "circuit_breaker" in out
+
+
+def test_a_directory_or_a_missing_trace_is_bad_input_with_status_1(tmp_path, capsys):
+    assert main(["trace-check", str(tmp_path)]) == 1
+    assert "it is a directory" in capsys.readouterr().err
+    assert main(["trace-check", str(tmp_path / "nofile.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert ":0:" not in err and "No such file" in err
+    assert main(["trace-schema", "-o", str(tmp_path)]) == 1
+    assert "it is a directory" in capsys.readouterr().err
+
+
+def test_trace_check_reads_stdin(monkeypatch, capsys):
+    import io as io_module
+    import sys as sys_module
+
+    data = b'{"format": "rustok-sim-trace", "version": 2}\n{"kind": "fault", "seq": 1, "t": 0, ' \
+           b'"fault": "f", "phase": "start", "target": "x"}\n'
+    monkeypatch.setattr(sys_module, "stdin", io_module.TextIOWrapper(io_module.BytesIO(data)))
+    assert main(["trace-check", "-"]) == 0
+    assert capsys.readouterr().out.startswith("<stdin>: valid rustok-sim trace v2: 1 fault")
+
+
+def test_an_empty_output_name_is_refused_and_nothing_is_created(tmp_path, capsys, monkeypatch):
+    assert main(["trace-schema", "-o", ""]) == 1
+    assert "output file name is empty" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--trace", "no/dir/t.jsonl"]) == 1
+    capsys.readouterr()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_names_the_file(capsys):
+    import os as os_module
+
+    if not os_module.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    assert main(["trace-schema", "-o", "/dev/full"]) == 1
+    err = capsys.readouterr().err
+    assert "/dev/full" in err and "No space left" in err and err.count("\n") == 1
+
+
+def test_a_closed_pipe_ends_quietly_and_python_dash_m_works(tmp_path):
+    import subprocess
+    import sys as sys_module
+
+    proc = subprocess.run(f"{sys_module.executable} -m rustok_sim demo | head -1", shell=True,
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.stdout.count("\n") == 1 and "Traceback" not in proc.stderr and proc.stderr == ""

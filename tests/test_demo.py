@@ -34,3 +34,8 @@ def test_backpressure_story_double_release_wraps_only_when_faithful():
     assert rows["faithful"]["depth_after_double_release"] == 2**64 - 1
     assert rows["faithful"]["next_acquire"] == "rejected"
     assert rows["hardened"]["next_acquire"] == "accepted"
+
+
+def test_backpressure_story_reports_the_depth_right_after_the_double_release():
+    rows = by(run_demo(), "backpressure", "variant")
+    assert rows["hardened"]["depth_after_double_release"] == 0  # saturated at 0, before the next acquire

@@ -14,7 +14,9 @@ from rustok_sim.model.core.trace import (
     FilterSink,
     JsonlSink,
     ListSink,
+    TeeSink,
     TraceRecorder,
+    TraceWriteError,
     Transition,
     observer_for,
     recorder_for_level,
@@ -330,3 +332,96 @@ def test_manual_clock_only_moves_forward():
     with pytest.raises(ClockError):
         clock.advance(float("inf"))
     assert clock.set(10) == 10
+
+
+# -- found by a new user: the writer never writes what the reader refuses -------------------
+
+
+@pytest.mark.parametrize("raw", [
+    '{"kind": "sample", "seq": 1, "t": 1e999, "component": "c", "instance": "i", "name": "d", "value": 1}',
+    '{"kind": "sample", "seq": 1, "t": 0, "component": "c", "instance": "i", "name": "d", "value": -1e400}',
+    '{"kind": "sample", "seq": ' + "9" * 5000 + ', "t": 0, "component": "c", "instance": "i", "name": "d", "value": 1}',
+])
+def test_numbers_out_of_range_are_line_errors(raw):
+    with pytest.raises(TraceFormatError) as info:
+        read_jsonl(_text(HEADER, raw))
+    assert info.value.line == 2 and "out of range" in info.value.message
+
+
+def test_time_never_goes_backwards_in_a_trace():
+    later = SAMPLE | {"seq": 1, "t": 10.0}
+    earlier = SAMPLE | {"seq": 2, "t": 5.0}
+    with pytest.raises(TraceFormatError, match="earlier than the previous record's 10.0") as info:
+        read_jsonl(_text(HEADER, later, earlier))
+    assert info.value.line == 3
+
+
+def test_a_truncated_line_names_its_end_and_a_bom_is_named(tmp_path):
+    with pytest.raises(TraceFormatError, match="column 21"):
+        read_jsonl(_text(HEADER, '{"kind":"transition"'))
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps(HEADER).encode() + b"\n")
+    with pytest.raises(TraceFormatError, match="byte-order mark"):
+        read_jsonl(bom)
+
+
+def test_a_float_version_reads_back_as_the_integer():
+    meta: dict = {}
+    list(iter_jsonl(_text({"format": "rustok-sim-trace", "version": 2.0}), meta_out=meta))
+    assert meta["version"] == 2 and type(meta["version"]) is int
+
+
+def test_a_directory_or_missing_file_is_named_without_a_line_number(tmp_path):
+    with pytest.raises(TraceFormatError, match="it is a directory") as info:
+        read_jsonl(tmp_path)
+    assert str(info.value) == f"{tmp_path}: cannot read trace file: it is a directory"
+    with pytest.raises(TraceFormatError) as info:
+        read_jsonl(tmp_path / "missing.jsonl")
+    assert ":0:" not in str(info.value)
+
+
+@pytest.mark.parametrize("meta", [{"version": 3}, {"format": "other"}])
+def test_meta_cannot_overwrite_the_header(meta, tmp_path):
+    with pytest.raises(TraceWriteError, match="may not set"):
+        JsonlSink(str(tmp_path / "t.jsonl"), meta=meta)
+    with pytest.raises(TraceWriteError, match="may not set"):
+        write_jsonl([], tmp_path / "u.jsonl", meta=meta)
+
+
+@pytest.mark.parametrize("emit, fragment", [
+    (lambda r: r.transition("circuit_breaker", 5, "closed", "open", "failure_threshold"), "instance must be a string"),
+    (lambda r: r.sample("x", "y", "depth", "high"), "value must be a finite number"),
+    (lambda r: r.sample("x", "y", "depth", float("nan")), "value must be a finite number"),
+    (lambda r: r.decision("x", "y", "rejected", None, {"ids": {1, 2}}), "cannot be written as JSON"),
+    (lambda r: r.fault("redis_outage", "middle", "redis"), "phase must be start, end or instant"),
+])
+def test_a_streamed_record_the_reader_would_refuse_fails_at_the_call(emit, fragment):
+    buffer = io.StringIO()
+    recorder = TraceRecorder(ManualClock(), sink=JsonlSink(buffer))
+    with pytest.raises(TraceWriteError, match=fragment):
+        emit(recorder)
+    assert buffer.getvalue().count("\n") == 1, "only the header was written"
+
+
+def test_jsonl_sink_takes_a_path_and_is_a_context_manager(tmp_path):
+    from pathlib import Path
+
+    path = Path(tmp_path) / "p.jsonl"
+    with JsonlSink(path) as sink:
+        TraceRecorder(ManualClock(), sink=sink).sample("c", "i", "depth", 1)
+    assert len(read_jsonl(path).records) == 1
+
+
+def test_tee_sink_streams_and_keeps_records(tmp_path):
+    kept = ListSink()
+    with JsonlSink(tmp_path / "tee.jsonl") as stream:
+        recorder = TraceRecorder(ManualClock(), sink=TeeSink(stream, kept))
+        _emit_all(recorder)
+    assert len(recorder.records) == 6 and read_jsonl(tmp_path / "tee.jsonl").records == kept.records
+
+
+def test_recorder_arguments_are_checked():
+    with pytest.raises(TypeError, match="not the string 'transition'"):
+        TraceRecorder(ManualClock(), kinds="transition")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs sink= a trace sink"):
+        TraceRecorder(ManualClock(), sink="file.jsonl")  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ nobody keeps. `recorder_for_level` picks a recorder per trace level for scenario
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
@@ -219,25 +220,99 @@ class FilterSink:
         return self.inner.wants(kind, component)
 
 
+class TraceWriteError(ValueError):
+    """A record cannot be written as a trace line the reader would accept (a field of the wrong
+    type, a value JSON cannot hold); names the record and the field."""
+
+
+_HEADER_KEYS = frozenset({"format", "version"})
+
+
+def trace_header(meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The header line of a trace with `meta`; `format` and `version` are the writer's, not meta's."""
+    reserved = _HEADER_KEYS & set(meta or ())
+    if reserved:
+        raise TraceWriteError(f"trace meta may not set {sorted(reserved)}: the writer sets the format and version")
+    return {"format": TRACE_FORMAT, "version": TRACE_FORMAT_VERSION, **(meta or {})}
+
+
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+
+
+def _field_checks(cls: type[TraceRecord]) -> tuple[tuple[str, Callable[[Any], bool], str], ...]:
+    checks: list[tuple[str, Callable[[Any], bool], str]] = []
+    for f in fields(cls):
+        if f.name in ("seq", "kind"):
+            continue
+        if f.name in ("t", "value"):
+            checks.append((f.name, _is_number, "a finite number"))
+        elif f.name == "detail":
+            checks.append((f.name, _is_detail, "a mapping with string keys, or None"))
+        elif f.name == "phase":
+            checks.append((f.name, _PHASES.__contains__, "start, end or instant"))
+        elif f.default is None:
+            checks.append((f.name, _is_optional_str, "a string or None"))
+        else:
+            checks.append((f.name, _is_str, "a string"))
+    return tuple(checks)
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float) and value == value and value not in (float("inf"), float("-inf"))
+
+
+def _is_detail(value: Any) -> bool:
+    return value is None or (isinstance(value, Mapping) and all(type(k) is str for k in value))
+
+
+def _is_optional_str(value: Any) -> bool:
+    return value is None or type(value) is str
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+_PHASES = frozenset({"start", "end", "instant"})
+_CHECKS = {cls: _field_checks(cls) for cls in RECORD_TYPES.values()}
+
+
+def encode_record(record: TraceRecord) -> str:
+    """One trace line for `record`, or a `TraceWriteError` if the reader would refuse it."""
+    for name, ok, expected in _CHECKS[type(record)]:
+        if not ok(getattr(record, name)):
+            raise TraceWriteError(f"{record.kind} record seq {record.seq}: {name} must be {expected}, "
+                                  f"got {type(getattr(record, name)).__name__} {getattr(record, name)!r:.80}")
+    try:
+        return _ENCODE(record.to_dict())
+    except (TypeError, ValueError) as exc:
+        raise TraceWriteError(f"{record.kind} record seq {record.seq} cannot be written as JSON: {exc}") from None
+
+
 class JsonlSink:
-    """Streams records to a text stream as JSON Lines, header first, as they are made, so a long
-    run's trace never sits in memory. `close()` flushes (and closes a file the sink opened)."""
+    """Streams records to a file or text stream as JSON Lines, header first, as they are made, so
+    a long run's trace never sits in memory. Each record is checked as it is written (a field of
+    the wrong type is a `TraceWriteError` at the call that made it, not a line `trace-check`
+    refuses later). `close()` flushes, and closes a file the sink opened; a sink is also a context
+    manager."""
 
-    __slots__ = ("_stream", "_owns", "_dumps", "count")
+    __slots__ = ("_stream", "_owns", "count")
 
-    def __init__(self, target: str | IO[str], meta: Mapping[str, Any] | None = None) -> None:
-        if isinstance(target, str):
-            self._stream: IO[str] = open(target, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
+    def __init__(self, target: str | os.PathLike[str] | IO[str], meta: Mapping[str, Any] | None = None) -> None:
+        header = trace_header(meta)
+        if isinstance(target, (str, os.PathLike)):
+            try:
+                self._stream: IO[str] = open(target, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
+            except OSError as exc:
+                raise OSError(exc.errno, f"cannot write trace {os.fspath(target)}: {exc.strerror or exc}") from None
             self._owns = True
         else:
             self._stream, self._owns = target, False
-        self._dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode
         self.count = 0
-        header = {"format": TRACE_FORMAT, "version": TRACE_FORMAT_VERSION, **(meta or {})}
         self._stream.write(json.dumps(header, sort_keys=True) + "\n")
 
     def accept(self, record: TraceRecord) -> None:
-        self._stream.write(self._dumps(record.to_dict()) + "\n")
+        self._stream.write(encode_record(record) + "\n")
         self.count += 1
 
     def wants(self, kind: str, component: str | None = None) -> bool:
@@ -248,8 +323,34 @@ class JsonlSink:
         if self._owns:
             self._stream.close()
 
+    def __enter__(self) -> JsonlSink:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class TeeSink:
+    """Hands every record to several sinks: stream a trace to a file and keep it in memory."""
+
+    __slots__ = ("sinks",)
+
+    def __init__(self, *sinks: TraceSink) -> None:
+        if not sinks:
+            raise ValueError("TeeSink needs at least one sink")
+        self.sinks = sinks
+
+    def accept(self, record: TraceRecord) -> None:
+        for sink in self.sinks:
+            sink.accept(record)
+
+    def wants(self, kind: str, component: str | None = None) -> bool:
+        return any(sink.wants(kind, component) for sink in self.sinks)
+
 
 def _known_kinds(kinds: Iterable[str]) -> frozenset[str]:
+    if isinstance(kinds, str):
+        raise TypeError(f"kinds must be a collection of record kinds such as {{{kinds!r}}}, not the string {kinds!r}")
     chosen = frozenset(kinds)
     unknown = chosen - KINDS
     if unknown:
@@ -326,6 +427,9 @@ class TraceRecorder:
     def __init__(self, clock: Clock, *, sink: TraceSink | None = None, kinds: Iterable[str] | None = None,
                  components: Iterable[str] | None = None) -> None:
         self.clock = require_clock(clock, "TraceRecorder")
+        if sink is not None and not (callable(getattr(sink, "accept", None)) and callable(getattr(sink, "wants", None))):
+            raise TypeError(f"TraceRecorder needs sink= a trace sink (ListSink, JsonlSink, CountSink, FilterSink, "
+                            f"TeeSink) or None, got {type(sink).__name__} {sink!r:.60}")
         self.sink: TraceSink = sink if sink is not None else ListSink()
         self.kinds = _known_kinds(kinds) if kinds is not None else KINDS
         self.components = frozenset(components) if components is not None else None
@@ -433,8 +537,9 @@ class TraceRecorder:
     def records(self) -> list[TraceRecord]:
         """The kept records, in order. Only a recorder whose sink is a `ListSink` has them."""
         sink = self.sink
-        while isinstance(sink, FilterSink):
-            sink = sink.inner
+        while isinstance(sink, (FilterSink, TeeSink)):
+            sink = sink.inner if isinstance(sink, FilterSink) else next(
+                (s for s in sink.sinks if isinstance(s, (ListSink, FilterSink))), sink.sinks[0])
         if not isinstance(sink, ListSink):
             raise TypeError(f"this recorder sends its records to a {type(sink).__name__}, which keeps "
                             "no list; use a ListSink (the default) to read records back")

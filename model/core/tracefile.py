@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import sys
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -29,8 +31,14 @@ from rustok_sim.model.core.trace import (
     TRACE_FORMAT_VERSION,
     Detail,
     TraceRecord,
+    TraceWriteError,
+    encode_record,
     record_fields,
+    trace_header,
 )
+
+__all__ = ["LINE_MODELS", "TraceFile", "TraceFormatError", "TraceHeader", "TraceWriteError", "iter_jsonl",
+           "read_jsonl", "read_jsonl_text", "trace_json_schema", "write_jsonl"]
 
 
 class TraceFormatError(ValueError):
@@ -38,7 +46,8 @@ class TraceFormatError(ValueError):
 
     def __init__(self, source: str, line: int, message: str) -> None:
         self.source, self.line, self.message = source, line, message
-        super().__init__(f"{source}:{line}: {message}")
+        # Line 0 means the file as a whole (missing, unreadable): no line to name.
+        super().__init__(f"{source}:{line}: {message}" if line else f"{source}: {message}")
 
 
 def _exact_integer(value: Any) -> Any:
@@ -118,20 +127,24 @@ def trace_json_schema() -> dict[str, Any]:
 
 def write_jsonl(records: Iterable[TraceRecord], target: str | os.PathLike[str] | IO[str],
                 meta: Mapping[str, Any] | None = None) -> None:
-    """Write a header line (with `meta`) and one JSON object per record."""
-    header = {"format": TRACE_FORMAT, "version": TRACE_FORMAT_VERSION, **(meta or {})}
+    """Write a header line (with `meta`) and one JSON object per record. A record that JSON
+    cannot hold is a `TraceWriteError` naming it; a file that cannot be written is an `OSError`
+    naming the file."""
+    header = trace_header(meta)
     if isinstance(target, (str, os.PathLike)):
-        with open(target, "w", encoding="utf-8") as fh:
-            _write_lines(fh, header, records)
+        try:
+            with open(target, "w", encoding="utf-8") as fh:
+                _write_lines(fh, header, records)
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot write trace {os.fspath(target)}: {exc.strerror or exc}") from None
     else:
         _write_lines(target, header, records)
 
 
 def _write_lines(fh: IO[str], header: Mapping[str, Any], records: Iterable[TraceRecord]) -> None:
-    encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode
     fh.write(json.dumps(header, sort_keys=True, allow_nan=False) + "\n")
     for record in records:
-        fh.write(encode(record.to_dict()) + "\n")
+        fh.write(encode_record(record) + "\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,12 +177,29 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constants)
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):  # 1e999 is valid JSON but no finite number: the schema's "number" excludes it
+        raise ValueError(f"number {text[:40]} is out of range for a float")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > 64:  # no counter or sequence number has that many digits
+        raise ValueError(f"integer of {len(text)} digits is out of range")
+    return int(text)
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constants,
+                            parse_float=_finite_float, parse_int=_bounded_int)
 
 
 def _parse(raw: str, label: str, number: int) -> Any:
+    if number == 1 and raw.startswith("\ufeff"):
+        raise TraceFormatError(label, number, "the file starts with a byte-order mark (BOM); "
+                                              "a trace is UTF-8 without one")
     try:
-        return _DECODER.decode(raw)
+        return _DECODER.decode(raw.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
         raise TraceFormatError(label, number, f"not valid JSON: {exc.msg} at column {exc.colno}") from None
     except _DuplicateKey as exc:
@@ -195,7 +225,12 @@ def _record_from_line(line: BaseModel) -> TraceRecord:
 
 def _open_lines(source: str | os.PathLike[str] | IO[str] | IO[bytes], label: str) -> Iterator[tuple[int, str]]:
     """(line number, text) of every line; bytes are decoded per line so a bad byte names its line."""
+    if isinstance(source, (str, os.PathLike)) and os.fspath(source) == "-":
+        yield from _decoded(sys.stdin.buffer, label)
+        return
     if isinstance(source, (str, os.PathLike)):
+        if os.path.isdir(source):
+            raise TraceFormatError(label, 0, "cannot read trace file: it is a directory")
         try:
             fh: Any = open(source, "rb")  # noqa: SIM115 - closed below, also on errors
         except OSError as exc:
@@ -226,10 +261,12 @@ def iter_jsonl(source: str | os.PathLike[str] | IO[str] | IO[bytes], name: str |
                meta_out: dict[str, Any] | None = None) -> Iterator[TraceRecord]:
     """Stream the records of a JSON Lines trace, validating each line. The header's fields go
     into `meta_out` when given. Raises `TraceFormatError` naming file and line."""
-    label: str = name or (str(source) if isinstance(source, (str, os.PathLike))
+    label: str = name or ("<stdin>" if isinstance(source, (str, os.PathLike)) and os.fspath(source) == "-"
+                          else str(source) if isinstance(source, (str, os.PathLike))
                           else str(getattr(source, "name", "<stream>")))
     header_seen = False
     last_seq = -1
+    last_t = -math.inf
     for number, raw in _open_lines(source, label):
         if not raw.strip():
             continue
@@ -239,6 +276,7 @@ def iter_jsonl(source: str | os.PathLike[str] | IO[str] | IO[bytes], name: str |
             header_seen = True
             if meta_out is not None:
                 meta_out.update(obj)
+                meta_out["version"] = int(obj["version"])
             continue
         try:
             line = _LINE_ADAPTER.validate_python(obj)
@@ -246,7 +284,10 @@ def iter_jsonl(source: str | os.PathLike[str] | IO[str] | IO[bytes], name: str |
             raise TraceFormatError(label, number, _describe(exc)) from None
         if line.seq <= last_seq:
             raise TraceFormatError(label, number, f"seq {line.seq} does not increase (previous {last_seq})")
-        last_seq = line.seq
+        if line.t < last_t:  # one clock stamps a whole trace, and clocks never go backwards
+            raise TraceFormatError(label, number, f"t {line.t} is earlier than the previous record's {last_t}: "
+                                                  "time never goes backwards in a trace")
+        last_seq, last_t = line.seq, line.t
         yield _record_from_line(line)
     if not header_seen:
         raise TraceFormatError(label, 1, "empty trace: no header line")
