@@ -19,7 +19,13 @@ settings.register_profile(
     "thorough", max_examples=500, deadline=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("RUSTOK_SIM_HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    profile = os.environ.get("RUSTOK_SIM_HYPOTHESIS_PROFILE", "ci")
+    if profile not in ("ci", "thorough"):
+        raise pytest.UsageError(f"RUSTOK_SIM_HYPOTHESIS_PROFILE={profile!r} is not a profile; use ci or thorough")
+    settings.load_profile(profile)
 
 
 @pytest.fixture

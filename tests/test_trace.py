@@ -425,3 +425,10 @@ def test_recorder_arguments_are_checked():
         TraceRecorder(ManualClock(), kinds="transition")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="needs sink= a trace sink"):
         TraceRecorder(ManualClock(), sink="file.jsonl")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("call", [lambda: ManualClock("5"), lambda: ManualClock().advance("1"),
+                                  lambda: ManualClock().set(None), lambda: ManualClock().advance(True)])
+def test_manual_clock_says_it_wants_seconds(call):
+    with pytest.raises(ClockError, match="takes seconds as a number"):
+        call()

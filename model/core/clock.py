@@ -32,6 +32,15 @@ class ClockError(ValueError):
     """A clock was asked to move backwards or by a non-finite amount."""
 
 
+class ClockTypeError(ClockError, TypeError):
+    """A clock was given something that is not a number of seconds."""
+
+
+def _require_seconds(value: object, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ClockTypeError(f"{where} takes seconds as a number, got {type(value).__name__} {value!r:.40}")
+
+
 class ManualClock(functools.partial):
     """A clock that only moves when told to: `advance(seconds)` or `set(t)`.
 
@@ -42,6 +51,7 @@ class ManualClock(functools.partial):
     """
 
     def __new__(cls, start: float = 0.0) -> ManualClock:
+        _require_seconds(start, "ManualClock start")
         if not math.isfinite(start):
             raise ClockError(f"clock start must be a finite number of seconds, got {start!r}")
         return super().__new__(cls, operator.getitem, [float(start)], 0)
@@ -52,6 +62,7 @@ class ManualClock(functools.partial):
 
     def advance(self, seconds: float) -> float:
         """Move forward by `seconds` (>= 0) and return the new time."""
+        _require_seconds(seconds, "ManualClock.advance")
         if not (seconds >= 0 and math.isfinite(seconds)):
             raise ClockError(f"clock can only advance by a finite, non-negative amount, got {seconds!r}")
         box = self.args[0]
@@ -60,6 +71,7 @@ class ManualClock(functools.partial):
 
     def set(self, t: float) -> float:
         """Jump to absolute time `t`, which may not be earlier than now."""
+        _require_seconds(t, "ManualClock.set")
         box = self.args[0]
         if not (math.isfinite(t) and t >= box[0]):
             raise ClockError(f"clock cannot move from {box[0]!r} to {t!r}: time is monotonic")
