@@ -6,8 +6,10 @@
 - `EventValidationError` (business rules, spec §4.1) vs `EventFormatError` (not well-formed).
 - `EventEnvelope` (spec §3.1) and `IdGenerator` (reproducible ULID-based ids).
 
-The bus, dispatcher, transactional bus, outbox, relay and consumer live in sibling modules and
-build on these.
+The bus (`bus`), dispatcher (`dispatcher`), transactional bus (`transactional`), outbox core and
+in-memory store (`outbox`) and relay policy (`relay`) live in sibling modules and build on these;
+their protocols are in `protocols`. The SQL outbox store, relay and read-model consumer are
+adapters (`rustok_sim.adapters.sql`).
 """
 
 from rustok_sim.model.events.domain import (
