@@ -104,7 +104,9 @@ def trace_check(path: Path) -> None:
 @click.option("--trace", "trace_name", type=str, metavar="FILE",
               help="Also write the trace as JSON Lines here.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary tables.")
-def demo(trace_name: str | None, quiet: bool) -> None:
+@click.option("--all", "show_all", is_flag=True,
+              help="Print every per-key transition (by default only each key's first).")
+def demo(trace_name: str | None, quiet: bool, show_all: bool) -> None:
     """Tell the breaker, tenant-resolver and backpressure stories (faithful vs hardened)."""
     from rustok_sim.scenarios.demo import run_demo
 
@@ -113,7 +115,16 @@ def demo(trace_name: str | None, quiet: bool) -> None:
     console = _console()
     if not quiet:
         console.print("[bold]Transitions and anomalies[/bold] (virtual time, seconds)")
+        seen_keys: set[str] = set()
+        hidden = 0
         for record in result.recorder.records:
+            if isinstance(record, Transition) and not show_all and "[" in record.instance:
+                # Per-key machines (a load slot, a cache entry per tenant key) repeat the same two
+                # moves hundreds of times: show each key once, count the rest.
+                if record.instance in seen_keys:
+                    hidden += 1
+                    continue
+                seen_keys.add(record.instance)
             if isinstance(record, Transition):
                 # Instances and messages are user text (tenant slugs in brackets): escape them.
                 console.print(f"  t={record.t:8.2f}  {escape(f'{record.instance:<36}')} "
@@ -122,9 +133,12 @@ def demo(trace_name: str | None, quiet: bool) -> None:
             elif isinstance(record, Anomaly):
                 console.print(f"  t={record.t:8.2f}  {escape(f'{record.instance:<36}')} [red]ANOMALY[/red] "
                               f"{escape(record.anomaly)}: {escape(record.message)}")
+        if hidden:
+            console.print(f"  ... and {hidden} more per-key transitions (--all prints them, --trace FILE keeps them)")
     for story in ("breaker", "tenants", "backpressure"):
         rows = [s for s in result.summaries if s["story"] == story]
-        table = Table(title=f"{story} story", title_justify="left")
+        table = Table(title=f"{story} story", title_justify="left", caption=_CAPTIONS.get(story),
+                      caption_justify="left")
         columns = [k for k in rows[0] if k != "story"]
         for column in columns:
             table.add_column(escape(column))
@@ -137,6 +151,9 @@ def demo(trace_name: str | None, quiet: bool) -> None:
         except OSError as exc:
             raise InputError(exc.strerror or str(exc)) from None
         console.print(f"trace: {len(result.recorder.records)} records written to {escape(str(trace_path))}")
+
+
+_CAPTIONS = {"breaker": "state_transitions: CB-B's counter; the standalone breaker (CB-A) keeps none, so it reads 0"}
 
 
 def main(argv: list[str] | None = None) -> int:

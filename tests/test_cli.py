@@ -139,3 +139,13 @@ def test_a_closed_pipe_ends_quietly_and_python_dash_m_works(tmp_path):
     proc = subprocess.run(f"{sys_module.executable} -m rustok_sim demo | head -1", shell=True,
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.stdout.count("\n") == 1 and "Traceback" not in proc.stderr and proc.stderr == ""
+
+
+def test_demo_shows_each_key_once_unless_asked_for_all(capsys):
+    assert main(["demo"]) == 0
+    short = capsys.readouterr().out
+    assert main(["demo", "--all"]) == 0
+    full = capsys.readouterr().out
+    assert "more per-key transitions" in short and "more per-key transitions" not in full
+    assert short.count("tenants-v1[slug:acme]") == 1 and full.count("tenants-v1[slug:acme]") > 1
+    assert "CB-A" in short  # the caption that explains the standalone breaker's 0 transitions
