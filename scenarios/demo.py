@@ -28,6 +28,7 @@ from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.resilience.backpressure import BackpressureConfig, BackpressureController, BackpressureError
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
 from rustok_sim.model.tenancy.resolver import MiddlewareTenantResolver, TenantResolverConfig
+from rustok_sim.model.tenancy.resolver import Variant as ResolverVariant
 
 
 class CacheDown(Exception):
@@ -71,7 +72,7 @@ def breaker_story(recorder: TraceRecorder, clock: ManualClock, variant: str, *, 
             "state_transitions": stats.state_transitions}
 
 
-def tenant_story(recorder: TraceRecorder, clock: ManualClock, variant: str, *, duration: float = 120.0,
+def tenant_story(recorder: TraceRecorder, clock: ManualClock, variant: ResolverVariant, *, duration: float = 120.0,
                  outage: tuple[float, float] = (20.0, 80.0)) -> dict[str, Any]:
     """2 requests/s over four slugs (one unknown) while Redis refuses connections in `outage`."""
     store = TenantStore()
@@ -160,8 +161,9 @@ def run_demo() -> DemoResult:
         for variant in ("resilience", "standalone", "hardened"):
             summary = breaker_story(recorder, clock, variant, config=config, label=label)
             result.summaries.append(summary)
-    for variant in ("v1", "hardened"):
-        result.summaries.append(tenant_story(recorder, clock, variant))
+    resolver_variants: tuple[ResolverVariant, ...] = ("v1", "hardened")
+    for resolver_variant in resolver_variants:
+        result.summaries.append(tenant_story(recorder, clock, resolver_variant))
     for variant in ("faithful", "hardened"):
         result.summaries.append(backpressure_story(recorder, clock, variant))
     return result
