@@ -46,7 +46,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from rustok_sim.model.core.clock import Clock, require_clock
-from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.trace import Observer, require_observer
+from rustok_sim.model.resilience.checks import given, require_name
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
 from rustok_sim.model.tenancy.cache import CacheBackend, CacheError, CacheStats, InMemoryCacheBackend
 
@@ -74,7 +75,7 @@ _HEADER = len(_MAGIC) + _DEADLINE.size
 class RedisCacheConfig(BaseModel):
     """One Redis cache backend. `url` None means a private fakeredis server."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     url: str | None = Field(None, description="redis:// URL; None = fakeredis (no service needed)")
     prefix: str = Field("", description="key prefix; keys become '{prefix}:{key}'")
@@ -160,13 +161,15 @@ class RedisCacheBackend:
             config = RedisCacheConfig()
         elif not isinstance(config, RedisCacheConfig):
             raise TypeError(f"RedisCacheBackend needs a RedisCacheConfig (or None for the defaults), got "
-                            f"{type(config).__name__}; build one with RedisCacheConfig(**fields)")
+                            f"{given(config, RedisCacheConfig)}; build one with RedisCacheConfig(**fields)")
         if faults is not None and not isinstance(faults, RedisFaults):
-            raise TypeError(f"faults= must be a RedisFaults, got {type(faults).__name__}")
+            raise TypeError(f"faults= must be a RedisFaults, got {given(faults, RedisFaults)}")
         if breaker is not None and not isinstance(breaker, CircuitBreaker):
-            raise TypeError(f"breaker= must be a CircuitBreaker, got {type(breaker).__name__}")
+            raise TypeError(f"breaker= must be a CircuitBreaker, got {given(breaker, CircuitBreaker)}")
         self.config = config
         self.clock = require_clock(clock, "RedisCacheBackend")
+        name = require_name(name, "RedisCacheBackend")
+        observer = require_observer(observer, f"RedisCacheBackend {name!r}")
         self.faults, self.observer, self.name = faults, observer, name
         self._decisions = observer if observer is not None and observer.wants("decision") else None
         if client is None:

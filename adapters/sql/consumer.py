@@ -50,9 +50,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from rustok_sim.adapters.sql.db import UtcDateTime, clock_datetime, short_reason
-from rustok_sim.model.core.clock import Clock
-from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.clock import Clock, require_clock
+from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.events.bus import ExternalError
+from rustok_sim.model.resilience.checks import given, require_name
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope
@@ -112,11 +113,13 @@ class ReadModelConsumer:
     def __init__(self, engine: Engine, *, clock: Clock, name: str = COMPONENT, epoch: float = 0.0,
                  predicate: Callable[[Any], bool] | None = None, idempotent: bool = True,
                  observer: Observer | None = None) -> None:
+        if not isinstance(engine, Engine):
+            raise TypeError(f"ReadModelConsumer needs a SQLAlchemy Engine (make_engine(...)), got {given(engine)}")
         self.engine = engine
-        self.name = name
-        self.clock = clock
+        self.name = require_name(name, "ReadModelConsumer")
+        self.clock = require_clock(clock, "ReadModelConsumer")
         self.epoch = epoch
-        self.observer = observer
+        self.observer = require_observer(observer, f"ReadModelConsumer {name!r}")
         self.predicate = predicate
         self.idempotent = idempotent
         self.applied = 0

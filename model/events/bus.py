@@ -54,10 +54,11 @@ from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rustok_sim.model.core.trace import Observer, observer_for
+from rustok_sim.model.core.trace import Observer, observer_for, require_observer
 from rustok_sim.model.events.envelope import EventEnvelope
 from rustok_sim.model.events.ids import IdGenerator
 from rustok_sim.model.resilience.backpressure import BackpressureController, BackpressureError
+from rustok_sim.model.resilience.checks import given, require_name
 
 COMPONENT = "event_bus"
 DEFAULT_CHANNEL_CAPACITY = 128
@@ -137,7 +138,7 @@ class BusClosedError(RuntimeError):
 class EventBusConfig(BaseModel):
     """Spec §3.2 settings. `capacity` is what `with_capacity(n)` gets (128 for `new()`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     capacity: int = Field(DEFAULT_CHANNEL_CAPACITY, ge=1, le=_MAX_CAPACITY,
                           description="broadcast buffer size in events; tokio rounds it up to a power of two")
@@ -289,18 +290,15 @@ class EventBus:
                  observer: Observer | None = None, name: str = COMPONENT) -> None:
         if config is not None and not isinstance(config, EventBusConfig):
             raise TypeError(f"EventBus config must be an EventBusConfig (e.g. EventBusConfig(capacity=256)), "
-                            f"got {type(config).__name__} {config!r:.80}")
+                            f"got {given(config, EventBusConfig)}")
         if backpressure is not None and not isinstance(backpressure, BackpressureController):
             raise TypeError(f"EventBus backpressure= must be a BackpressureController or None, "
-                            f"got {type(backpressure).__name__} {backpressure!r:.80}")
+                            f"got {given(backpressure, BackpressureController)}")
         if ids is not None and not isinstance(ids, IdGenerator):
             raise TypeError(f"EventBus ids= must be an IdGenerator(clock, seed) or None, "
-                            f"got {type(ids).__name__} {ids!r:.80}")
-        if observer is not None and not callable(getattr(observer, "wants", None)):
-            raise TypeError(f"EventBus observer= must be an Observer (e.g. a TraceRecorder) or None, "
-                            f"got {type(observer).__name__}")
-        if not isinstance(name, str):
-            raise TypeError(f"EventBus name= must be a str, got {type(name).__name__}")
+                            f"got {given(ids, IdGenerator)}")
+        name = require_name(name, "EventBus")
+        observer = require_observer(observer, f"EventBus {name!r}")
         self.config = config if config is not None else EventBusConfig()
         self.name = name
         self.observer = observer
@@ -517,6 +515,23 @@ class EventTransport(Protocol):
     def reliability_level(self) -> ReliabilityLevel: ...
 
 
+_TRANSPORT_METHODS = ("publish", "publish_batch", "acknowledge", "reliability_level")
+
+
+def require_transport(target: object, owner: str, argument: str = "") -> EventTransport:
+    """`target` if it has the whole `EventTransport` surface, else a `TypeError` naming `owner`
+    (and its `argument`, e.g. ``"target= "``) and the missing methods: a wrong target fails when
+    its user is built, not at the first publish (where a relay would already have claimed rows
+    that the faithful relay then never reclaims)."""
+    missing = [method for method in _TRANSPORT_METHODS if not callable(getattr(target, method, None))]
+    if missing:
+        wrap = "; wrap an EventBus as MemoryTransport(bus)" if isinstance(target, EventBus) else ""
+        raise TypeError(f"{owner} needs {argument}an EventTransport (publish, publish_batch, acknowledge, "
+                        f"reliability_level: e.g. MemoryTransport(bus), OutboxTransport(store, clock=...)), "
+                        f"got {given(target)} without {', '.join(f'{m}()' for m in missing)}{wrap}")
+    return target  # type: ignore[return-value]
+
+
 def publish_batch_sequential(transport: EventTransport, envelopes: list[EventEnvelope]) -> None:
     """The trait's default `publish_batch`: one by one, stopping at the first error (which is
     raised; the envelopes before it stay published)."""
@@ -531,6 +546,9 @@ class MemoryTransport:
     __slots__ = ("bus",)
 
     def __init__(self, bus: EventBus | None = None) -> None:
+        if bus is not None and not isinstance(bus, EventBus):
+            raise TypeError(f"MemoryTransport needs an EventBus (or None for EventBus::with_capacity(128)), "
+                            f"got {given(bus, EventBus)}")
         self.bus = bus if bus is not None else EventBus()  # Rust: EventBus::with_capacity(128)
 
     @classmethod

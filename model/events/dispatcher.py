@@ -89,9 +89,10 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from rustok_sim.model.core.clock import Clock, require_clock
-from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
 from rustok_sim.model.events.bus import EventBus, Lagged, Receiver, RustokError
+from rustok_sim.model.resilience.checks import given, require_name
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope
@@ -183,7 +184,7 @@ class WorkError(RuntimeError):
 class DispatcherConfig(BaseModel):
     """Spec §3.3 `DispatcherConfig` defaults, plus which semantics to model (`variant`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     fail_fast: bool = Field(False, description="run handlers one by one and stop at the first failure")
     max_concurrent: int = Field(10, ge=0, description="semaphore permits (0 behaves as 1)")
@@ -430,14 +431,15 @@ class EventDispatcher:
                  clock: Clock, observer: Observer | None = None,
                  name: str = COMPONENT) -> None:
         if not isinstance(bus, EventBus):
-            raise TypeError(f"EventDispatcher needs an EventBus as its first argument, got {type(bus).__name__}")
+            raise TypeError(f"EventDispatcher needs an EventBus as its first argument, got {given(bus, EventBus)}")
         if config is not None and not isinstance(config, DispatcherConfig):
             raise TypeError(f"EventDispatcher config must be a DispatcherConfig (e.g. DispatcherConfig("
-                            f"fail_fast=True)), got {type(config).__name__}")
+                            f"fail_fast=True)), got {given(config, DispatcherConfig)}")
         self.bus = bus
         self.config = config if config is not None else DispatcherConfig()
         self.clock = require_clock(clock, "EventDispatcher")
-        self.name = name
+        self.name = require_name(name, "EventDispatcher")
+        observer = require_observer(observer, f"EventDispatcher {name!r}")
         self.handlers: list[EventHandler] = []
         cfg = self.config
         self._machine = TRANSITIONS.bind(cfg.variant)

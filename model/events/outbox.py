@@ -42,8 +42,9 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from rustok_sim.model.core.clock import Clock, require_clock
-from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.events.bus import NotFoundError, ReliabilityLevel, publish_batch_sequential
+from rustok_sim.model.resilience.checks import given, require_name
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope
@@ -543,11 +544,12 @@ class OutboxTransport:
 
         if not isinstance(store, OutboxStore):
             raise TypeError(f"OutboxTransport needs store= an OutboxStore (InMemoryOutboxStore, "
-                            f"SqlOutboxStore), got {type(store).__name__}")
+                            f"SqlOutboxStore), got {given(store)}")
         self.store = store
         self.clock = require_clock(clock, "OutboxTransport")
+        self.name = require_name(name, "OutboxTransport")
+        observer = require_observer(observer, f"OutboxTransport {name!r}")
         self.observer = observer
-        self.name = name
         self._events = observer if observer is not None and observer.wants("event") else None
         self._transitions = observer if observer is not None and observer.wants("transition") else None
         self._machine = ROW_TRANSITIONS.bind(None)

@@ -68,9 +68,15 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 from pydantic import BaseModel, ConfigDict, Field
 
 from rustok_sim.model.core.clock import Clock, require_clock
-from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
-from rustok_sim.model.events.bus import EventTransport, ExternalError, RustokError, SerializationError
+from rustok_sim.model.events.bus import (
+    EventTransport,
+    ExternalError,
+    RustokError,
+    SerializationError,
+    require_transport,
+)
 from rustok_sim.model.events.outbox import (
     LAST_ERROR_MAX,
     MICROS,
@@ -81,6 +87,7 @@ from rustok_sim.model.events.outbox import (
     SysEventStatus,
     UnparsablePayload,
 )
+from rustok_sim.model.resilience.checks import given, require_name
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope
@@ -146,7 +153,7 @@ class RelayConfig(BaseModel):
     ``worker_id`` None means "draw ``relay-<uuid v4>`` from the relay's seeded ``ids``" (Rust's
     default is an unseeded v4 uuid; here ids must be reproducible)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     batch_size: int = Field(100, ge=0, description="rows claimed per pass")
     max_attempts: int = Field(5, ge=0, le=2**31 - 1, description="publish attempts before the row is failed")
@@ -312,11 +319,14 @@ class OutboxRelay:
                  observer: Observer | None = None, name: str | None = None) -> None:
         if not isinstance(store, OutboxStore):
             raise TypeError(f"OutboxRelay needs an OutboxStore (InMemoryOutboxStore, SqlOutboxStore), "
-                            f"got {type(store).__name__}")
+                            f"got {given(store)}")
+        target = require_transport(target, "OutboxRelay", "target= ")
         if config is None:
             config = RelayConfig()
         elif not isinstance(config, RelayConfig):
-            raise TypeError(f"OutboxRelay config must be a RelayConfig, got {type(config).__name__}")
+            raise TypeError(f"OutboxRelay config must be a RelayConfig, got {given(config, RelayConfig)}")
+        if name is not None:
+            name = require_name(name, "OutboxRelay")
         if config.worker_id is None and ids is None:
             raise TypeError("OutboxRelay needs a worker id: RelayConfig(worker_id=...) or ids= a seeded "
                             "random.Random / IdGenerator (ids reach the trace, so there is no uuid4 default)")
@@ -325,6 +335,7 @@ class OutboxRelay:
         self.config = config
         self.clock = require_clock(clock, "OutboxRelay")
         self.worker_id: str = config.worker_id if config.worker_id is not None else worker_id_from(ids)
+        observer = require_observer(observer, f"OutboxRelay {name or self.worker_id!r}")
         self.observer = observer
         self.name = name or self.worker_id
         self._hardened = config.variant == "hardened"

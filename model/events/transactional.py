@@ -24,10 +24,12 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from rustok_sim.model.core.trace import Observer
-from rustok_sim.model.events.bus import EventTransport, ValidationError
+from rustok_sim.model.core.trace import Observer, require_observer
+from rustok_sim.model.events.bus import EventTransport, ValidationError, require_transport
+from rustok_sim.model.events.domain import DomainEventBase
 from rustok_sim.model.events.outbox import OutboxTransport
 from rustok_sim.model.events.validation import EventValidationError
+from rustok_sim.model.resilience.checks import given, require_name
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope
@@ -57,18 +59,23 @@ class TransactionalEventBus:
 
     def __init__(self, transport: EventTransport, *, ids: IdGenerator,
                  observer: Observer | None = None, name: str = COMPONENT) -> None:
+        transport = require_transport(transport, "TransactionalEventBus")
         if not callable(getattr(ids, "new_id", None)):
             raise TypeError(f"TransactionalEventBus needs ids= a seeded IdGenerator (envelope ids reach the "
                             f"trace), got {type(ids).__name__}")
         self.transport = transport
         self.ids = ids
-        self.observer = observer
-        self.name = name
+        self.name = require_name(name, "TransactionalEventBus")
+        self.observer = require_observer(observer, f"TransactionalEventBus {name!r}")
 
     def _validated_envelope(self, tenant_id: uuid.UUID, actor_id: uuid.UUID | None,
                             event: Any) -> EventEnvelope:
         from rustok_sim.model.events.envelope import EventEnvelope
 
+        if not isinstance(event, DomainEventBase):
+            raise TypeError(f"TransactionalEventBus: event must be a DomainEvent model (e.g. NodeCreated(...)), "
+                            f"got {given(event, DomainEventBase)}; a dict or JSON text becomes one with "
+                            f"parse_event(data)")
         try:
             event.validate()
         except EventValidationError as exc:

@@ -42,8 +42,9 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rustok_sim.model.core.rust import USIZE_MAX, usize_from_f64
-from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
+from rustok_sim.model.resilience.checks import given, require_name
 
 __all__ = ["COMPONENT", "PROFILE_VARIANTS", "TRANSITIONS", "USIZE_MAX", "BackpressureConfig",
            "BackpressureController", "BackpressureError", "BackpressureMetrics", "BackpressureState",
@@ -92,7 +93,7 @@ class BackpressureConfig(BaseModel):
     """Spec §2.1. Validation is what Rust's `new()` asserts (warning < critical <= 1.0), applied
     to every config, plus finite numbers. `Default` values pass it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     max_queue_depth: int = Field(10_000, ge=0, le=USIZE_MAX, description="base for thresholds (events)")
     warning_threshold: float = Field(0.7, allow_inf_nan=False, description="fraction of max")
@@ -185,11 +186,12 @@ class BackpressureController:
             config = BackpressureConfig()
         elif not isinstance(config, BackpressureConfig):
             raise TypeError(f"BackpressureController expects config= a BackpressureConfig, got "
-                            f"{type(config).__name__} {config!r:.80}; build one with "
+                            f"{given(config, BackpressureConfig)}; build one with "
                             f"BackpressureConfig(max_queue_depth, warning, critical) or "
                             f"BackpressureConfig.model_validate(data)")
         self.config = config
-        self.name = name
+        self.name = require_name(name, "BackpressureController")
+        observer = require_observer(observer, f"BackpressureController {name!r}")
         self._machine = TRANSITIONS.bind(config.variant)
         self._transitions = _wanted(observer, "transition")
         self._decisions = _wanted(observer, "decision")

@@ -60,8 +60,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.rust import U32_MAX, rust_f64_display, u32_wrapping_add
-from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
+from rustok_sim.model.resilience.checks import given, require_name
 
 __all__ = ["COMPONENT", "PROFILE_VARIANTS", "TRANSITIONS", "U32_MAX", "CircuitBreaker",
            "CircuitBreakerConfig", "CircuitBreakerStats", "CircuitOpenError", "CircuitState",
@@ -120,7 +121,7 @@ class CircuitBreakerConfig(BaseModel):
     """Spec §1.1. Rust validates nothing, so faithful variants accept zero thresholds (the first
     failure trips, the first half-open success closes); ``hardened`` requires them >= 1."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     failure_threshold: int = Field(5, ge=0, le=U32_MAX, description="consecutive failures that trip")
     success_threshold: int = Field(2, ge=0, le=U32_MAX, description="half-open successes that close")
@@ -259,11 +260,12 @@ class CircuitBreaker:
             config = CircuitBreakerConfig()
         elif not isinstance(config, CircuitBreakerConfig):
             raise TypeError(f"CircuitBreaker expects config= a CircuitBreakerConfig, got "
-                            f"{type(config).__name__} {config!r:.80}; build one with "
+                            f"{given(config, CircuitBreakerConfig)}; build one with "
                             f"CircuitBreakerConfig(**fields) or CircuitBreakerConfig.model_validate(data)")
         self.config = config
+        self.name = require_name(name, "CircuitBreaker")
         self._clock = require_clock(clock, f"CircuitBreaker {name!r}")
-        self.name = name
+        observer = require_observer(observer, f"CircuitBreaker {name!r}")
         self._variant = config.variant
         self._machine = TRANSITIONS.bind(config.variant)
         self._transitions = _wanted(observer, "transition")
@@ -659,4 +661,4 @@ class CircuitBreaker:
 
 def _not_a_permit(method: str, value: object) -> TypeError:
     return TypeError(f"CircuitBreaker.{method} expects the Permit that admit()/try_acquire() returned, "
-                     f"got {type(value).__name__} {value!r:.80}")
+                     f"got {given(value, Permit)}")

@@ -42,8 +42,9 @@ from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
 from rustok_sim.model.core.clock import Clock, require_clock
-from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
+from rustok_sim.model.resilience.checks import require_name
 from rustok_sim.model.tenancy.protocols import CacheBackend
 
 __all__ = [
@@ -154,7 +155,8 @@ class ExpiringLruCache(Generic[K, V]):
         _check_limits(capacity, ttl, tti)
         self.capacity, self.ttl, self.tti = capacity, ttl, tti
         self.clock = require_clock(clock, "ExpiringLruCache")
-        self.name = name
+        self.name = require_name(name, "ExpiringLruCache")
+        observer = require_observer(observer, f"ExpiringLruCache {name!r}")
         self._observer = observer if observer is not None and observer.wants("transition") else None
         self._by_access: OrderedDict[K, _Entry[V]] = OrderedDict()  # LRU first
         self._by_write: OrderedDict[K, None] = OrderedDict()  # oldest insert first

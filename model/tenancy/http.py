@@ -31,6 +31,7 @@ from typing import TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rustok_sim.model.resilience.checks import given
 from rustok_sim.model.tenancy.keys import IdentifierKind, TenantKey
 from rustok_sim.model.tenancy.validation import (
     MAX_EXCERPT_CHARS,
@@ -68,12 +69,13 @@ class TenantSettings(BaseModel):
     """``settings.rustok.tenant`` with Rust's defaults. `resolution` is free text: "header",
     "host" / "domain" / "subdomain", anything else resolves every request to `default_id`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     enabled: bool = True
     resolution: str = "header"
     header_name: str = Field("X-Tenant-ID", description="header carrying the tenant id or slug")
-    default_id: uuid.UUID = DEFAULT_TENANT_ID
+    default_id: uuid.UUID = Field(DEFAULT_TENANT_ID, strict=False,
+                                  description="a uuid.UUID, or its text as a settings file carries it")
 
     @field_validator("header_name")
     @classmethod
@@ -111,7 +113,7 @@ def _settings(settings: object) -> TenantSettings:
         return TenantSettings()
     if not isinstance(settings, TenantSettings):
         raise TypeError(f"tenant settings must be a TenantSettings (or None for the defaults), got "
-                        f"{type(settings).__name__}; build one with TenantSettings(**fields)")
+                        f"{given(settings, TenantSettings)}; build one with TenantSettings(**fields)")
     return settings
 
 

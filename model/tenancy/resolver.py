@@ -79,8 +79,9 @@ from typing import Final, Literal, TypeAlias
 from pydantic import BaseModel, ConfigDict, Field
 
 from rustok_sim.model.core.clock import Clock, require_clock
-from rustok_sim.model.core.trace import Observer
+from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
+from rustok_sim.model.resilience.checks import given, require_name
 from rustok_sim.model.tenancy.cache import CacheError, ExpiringLruCache, InMemoryCacheBackend
 from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantError, TenantNotFoundError
 from rustok_sim.model.tenancy.http import (
@@ -149,7 +150,7 @@ class TenantResolverConfig(BaseModel):
     to ``v1`` / ``hardened`` only (V2 has no negative cache).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     variant: Variant = "v1"
     max_capacity: int = Field(1000, ge=1, description="entries per cache")
@@ -306,7 +307,7 @@ def _check_config(config: object, owner: str, default: TenantResolverConfig) -> 
         return default
     if not isinstance(config, TenantResolverConfig):
         raise TypeError(f"{owner} needs a TenantResolverConfig (or None for the defaults), got "
-                        f"{type(config).__name__} {config!r:.80}; build one with TenantResolverConfig(**fields)")
+                        f"{given(config, TenantResolverConfig)}; build one with TenantResolverConfig(**fields)")
     return config
 
 
@@ -317,10 +318,9 @@ def _wanted(observer: Observer | None, kind: str) -> Observer | None:
 class _ResolverBase:
     def __init__(self, config: TenantResolverConfig, clock: Clock, observer: Observer | None,
                  name: str) -> None:
-        if not isinstance(name, str):
-            raise TypeError(f"resolver name must be str, got {type(name).__name__} {name!r:.60}")
-        self.config, self._name = config, name
+        self.config, self._name = config, require_name(name, type(self).__name__)
         self.clock = require_clock(clock, type(self).__name__)
+        observer = require_observer(observer, f"{type(self).__name__} {name!r}")
         self._machine = LOAD_TRANSITIONS.bind(config.variant)
         self._observer = observer
         # Asked once: an observer that keeps only transitions makes hits and decisions free.
@@ -406,7 +406,12 @@ class _ResolverBase:
             ticket.done = True
 
     def _check_resume(self, wait: Wait) -> None:
-        if not isinstance(wait, Wait) or wait.ticket.owner is not self:
+        if not isinstance(wait, Wait):
+            hint = ("; a LoadTicket is finished by its loader with complete(ticket, result)"
+                    if isinstance(wait, LoadTicket) else "")
+            raise TypeError(f"resume() expects a Wait (what lookup() returns while another request loads "
+                            f"the key), got {given(wait, Wait)}{hint}")
+        if wait.ticket.owner is not self:
             raise ResolverProtocolError(f"{wait!r} was not issued by resolver {self.name!r}")
         if wait.resumed:
             raise ResolverProtocolError(f"{wait!r} was already resumed")
@@ -521,6 +526,7 @@ class MokaTenantResolver(_ResolverBase):
     def complete(self, ticket: LoadTicket, result: LoadResult) -> TenantContext:
         """Cache a loaded context and return it; None or an error is not cached and raises
         `TenantLoadFailed` here and for every waiter of this ticket."""
+        _require_ticket(ticket)
         if result is None or isinstance(result, BaseException):
             inner = TenantNotFoundError(ticket.key) if result is None else _as_database_error(result)
             self._release(ticket, "not_found" if result is None else "failed")
@@ -570,6 +576,14 @@ class MokaTenantResolver(_ResolverBase):
 
     def _identifier(self, headers: Headers, settings: TenantSettings | None) -> TenantKey:
         return resolve_identifier_v2(headers, settings)
+
+
+def _require_ticket(ticket: object) -> None:
+    """A `TypeError` unless `ticket` is a `LoadTicket`: checked before anything reads it."""
+    if not isinstance(ticket, LoadTicket):
+        hint = "; a Wait is finished with resume(wait)" if isinstance(ticket, Wait) else ""
+        raise TypeError(f"complete(ticket, result) expects the LoadTicket lookup() returned on a miss, "
+                        f"got {given(ticket, LoadTicket)}{hint}")
 
 
 def _check_context(result: object) -> None:
@@ -786,6 +800,7 @@ class MiddlewareTenantResolver(_ResolverBase):
         context serde_json cannot write (`TenantContext.to_json`: settings nested past its
         limit, which Rust's loader could not even have read) raises `TenantContextFormatError`
         (500), nothing cached. Then the `Wait.on_complete` callbacks of this ticket run, with that outcome."""
+        _require_ticket(ticket)
         if result is not None and not isinstance(result, BaseException):
             _check_context(result)
         outcome: LoadOutcome | None = None

@@ -378,8 +378,8 @@ def test_stats_is_a_frozen_snapshot():
     ({"config": {"capacity": 4}}, "EventBusConfig"),
     ({"backpressure": 100}, "BackpressureController"),
     ({"ids": "seed"}, "IdGenerator"),
-    ({"observer": object()}, "Observer"),
-    ({"name": 7}, "name= must be a str"),
+    ({"observer": object()}, "needs observer= a TraceRecorder .* got object without wants"),
+    ({"name": 7}, "needs name= a non-empty str .* got int 7"),
 ])
 def test_constructor_names_what_it_expected(kwargs: dict, words: str):
     config = kwargs.pop("config", None)
@@ -416,3 +416,15 @@ def test_the_bus_asks_once_per_kind_and_never_calls_for_an_unwanted_kind():
     slow.close()
     assert sorted(observer.asked) == ["anomaly", "decision", "event", "sample"]
     assert observer.calls == []  # no event, decision, sample or anomaly call was even made
+
+
+@pytest.mark.parametrize("bus", ["bus", {}, 128], ids=["str", "dict", "int"])
+def test_a_memory_transport_needs_an_event_bus(bus):
+    with pytest.raises(TypeError, match=r"MemoryTransport needs an EventBus \(or None .* got "):
+        MemoryTransport(bus)
+
+
+@pytest.mark.parametrize("capacity", ["4", 4.0, True], ids=["str", "float", "bool"])
+def test_a_capacity_must_be_an_int(capacity):
+    with pytest.raises(PydanticValidationError, match="capacity"):
+        EventBus.with_capacity(capacity)

@@ -268,10 +268,20 @@ def test_concurrent_relays_on_one_sqlite_file_never_fail_on_the_lock(tmp_path, v
     errors: list[BaseException] = []
     guard = threading.Lock()
 
-    class Sink:
+    class Sink:  # a whole EventTransport: the relay checks its target's surface when it is built
         def publish(self, env) -> None:
             with guard:
                 published.append(env.id)
+
+        def publish_batch(self, envelopes) -> None:
+            for env in envelopes:
+                self.publish(env)
+
+        def acknowledge(self, event_id) -> None:
+            return None
+
+        def reliability_level(self) -> ReliabilityLevel:
+            return ReliabilityLevel.IN_MEMORY
 
     def drain(index: int) -> None:
         engine = make_engine(url)
@@ -357,3 +367,4 @@ def test_the_schema_name_guard_accepts_the_names_it_makes():
 def test_a_schema_name_with_a_trailing_newline_is_refused_before_creating_it(database_url):
     with pytest.raises(DatabaseUrlError, match="schema name 'rustok_sim_nl\\\\n' must match"):
         make_engine(database_url, schema="rustok_sim_nl\n")
+

@@ -439,3 +439,21 @@ def test_rows_are_listed_in_creation_order(outbox):
         ids += outbox.add(1)
         outbox.clock.advance(timedelta(seconds=1).total_seconds())
     assert [row["id"] for row in fetch_rows(outbox.engine)] == ids
+
+
+@pytest.mark.parametrize("target", [None, "bus", {}, EventBus()], ids=["None", "str", "dict", "bare EventBus"])
+def test_a_relay_refuses_a_target_that_is_not_a_transport_before_claiming_anything(target):
+    """A wrong target used to pass construction and raise AttributeError at the first publish,
+    after the claim: the faithful relay never reclaims, so the row was stranded for good."""
+    from rustok_sim.model.events.outbox import InMemoryOutboxStore
+    from rustok_sim.model.events.relay import OutboxRelay as ModelRelay
+
+    with pytest.raises(TypeError, match=r"OutboxRelay needs target= an EventTransport \(publish, publish_batch, "
+                                        r"acknowledge, reliability_level.* got \w+ .* without publish"):
+        ModelRelay(InMemoryOutboxStore(), target, clock=ManualClock(), ids=random.Random(1))
+
+
+def test_a_bare_event_bus_as_target_is_told_to_wrap_it(db_engine):
+    with pytest.raises(TypeError, match=r"without publish_batch\(\), acknowledge\(\), reliability_level\(\); "
+                                        r"wrap an EventBus as MemoryTransport\(bus\)"):
+        OutboxRelay(db_engine, EventBus(), RelayConfig(worker_id="w"), clock=ManualClock())

@@ -180,3 +180,23 @@ def test_the_bus_needs_a_seeded_id_source():
 
     with pytest.raises(TypeError, match="needs ids= a seeded IdGenerator"):
         TransactionalEventBus(OutboxTransport(InMemoryOutboxStore(), clock=ManualClock()), ids=None)
+
+
+@pytest.mark.parametrize("transport", [None, {}, EventBus()], ids=["None", "dict", "bare EventBus"])
+def test_the_bus_needs_a_transport(transport):
+    with pytest.raises(TypeError, match=r"TransactionalEventBus needs an EventTransport .* got "):
+        TransactionalEventBus(transport, ids=IdGenerator(ManualClock(), seed=2))
+
+
+def test_an_event_given_as_a_dict_is_a_type_error_naming_the_model():
+    from rustok_sim.model.events.outbox import InMemoryOutboxStore, OutboxTransport
+
+    store = InMemoryOutboxStore()
+    bus = TransactionalEventBus(OutboxTransport(store, clock=ManualClock()), ids=IdGenerator(ManualClock(), seed=4))
+    data = {"type": "NodeCreated", "node_id": str(uuid.UUID(int=2)), "kind": "post"}
+    with store.begin() as tx, pytest.raises(TypeError, match=r"event must be a DomainEvent model .* got dict "
+                                                             r".*parse_event\(data\)"):
+        bus.publish_in_tx(tx, TENANT, None, data)
+    with pytest.raises(TypeError, match="event must be a DomainEvent model"):
+        bus.publish(TENANT, None, data)
+    assert store.count() == 0

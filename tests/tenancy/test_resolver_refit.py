@@ -271,3 +271,41 @@ def test_complete_with_something_that_is_not_a_context_is_a_typed_error(variant:
     with pytest.raises(TypeError, match="result must be a TenantContext, None .* got dict"):
         r.complete(ticket, {"slug": "acme"})  # type: ignore[arg-type]
     assert ACME in r.in_flight  # the slot is untouched: complete it properly later
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_resume_given_the_ticket_says_it_expects_a_wait(variant: str, clock: ManualClock) -> None:
+    r = resolver(variant, clock)
+    ticket = r.lookup(ACME)
+    with pytest.raises(TypeError, match=r"resume\(\) expects a Wait .* got LoadTicket .*"
+                                        r"finished by its loader with complete\(ticket, result\)"):
+        r.resume(ticket)  # type: ignore[arg-type]
+    assert r.in_flight == {ACME: ticket}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("result", [None, "context"])
+def test_complete_without_a_ticket_says_it_expects_a_load_ticket(variant: str, result: str | None,
+                                                                  clock: ManualClock, acme) -> None:
+    r = resolver(variant, clock)
+    ticket = r.lookup(ACME)
+    with pytest.raises(TypeError, match=r"complete\(ticket, result\) expects the LoadTicket .* got NoneType None"):
+        r.complete(None, acme if result else None)  # type: ignore[arg-type]
+    wait = r.lookup(ACME)
+    with pytest.raises(TypeError, match=r"expects the LoadTicket .* got Wait .* finished with resume\(wait\)"):
+        r.complete(wait, acme)  # type: ignore[arg-type]
+    assert r.in_flight == {ACME: ticket}, "nothing was released"
+
+
+@pytest.mark.parametrize("field", ["max_capacity", "time_to_live"])
+@pytest.mark.parametrize("value", ["10", True])
+def test_config_numbers_are_not_coerced(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=field):
+        TenantResolverConfig(**{field: value})
+
+
+def test_config_from_json_and_from_python_numbers() -> None:
+    assert TenantResolverConfig(time_to_live=30, max_capacity=10).time_to_live == 30.0
+    text = '{"variant": "hardened", "max_capacity": 10, "time_to_live": 30, "time_to_idle": null}'
+    assert TenantResolverConfig.model_validate_json(text) == TenantResolverConfig(
+        variant="hardened", max_capacity=10, time_to_live=30.0, time_to_idle=None)
