@@ -49,7 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from rustok_sim.adapters.sql.db import UtcDateTime, clock_datetime, short_reason
+from rustok_sim.adapters.sql.db import UtcDateTime, clock_datetime, short_reason, watch_for_missing_tables
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.events.bus import ExternalError
@@ -115,7 +115,7 @@ class ReadModelConsumer:
                  observer: Observer | None = None) -> None:
         if not isinstance(engine, Engine):
             raise TypeError(f"ReadModelConsumer needs a SQLAlchemy Engine (make_engine(...)), got {given(engine)}")
-        self.engine = engine
+        self.engine = watch_for_missing_tables(engine)
         self.name = require_name(name, "ReadModelConsumer")
         self.clock = require_clock(clock, "ReadModelConsumer")
         self.epoch = epoch

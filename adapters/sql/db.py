@@ -21,6 +21,10 @@
   ``next_attempt_at`` and the database server's clock is never read. `UtcDateTime` stores it as
   ``timestamptz`` on PostgreSQL and as naive UTC text on SQLite (which has no time zones; the
   fixed-width ISO text compares in time order) and always reads back an aware UTC datetime.
+- **Missing tables.** A statement on a table nobody created (``create_schema()`` forgotten) raises
+  `MissingTableError` naming the table and the call that creates it, instead of the driver's
+  error with the statement dumped under it. `watch_for_missing_tables(engine)` installs that
+  translation; `make_engine` and every store of this package call it on their engine.
 - **Payload.** `JsonPayload` is ``jsonb`` on PostgreSQL and JSON text on SQLite. Reading never
   raises: text that is not JSON comes back as an `UnparsablePayload` (the model's), so the relay
   can report the row's id instead of failing inside the SELECT.
@@ -52,6 +56,7 @@ _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 (``$`` would accept a trailing newline, and a schema with a newline in its name was created)."""
 
 __all__ = ["EPOCH", "DEFAULT_URL", "DatabaseUrlError", "DatabaseUnavailableError", "SharedConnectionThreadError",
+           "MissingTableError", "watch_for_missing_tables",
            "UtcDateTime", "JsonPayload", "UnparsablePayload", "clock_datetime", "datetime_seconds",
            "micros_datetime", "datetime_micros", "display_url", "new_schema_name", "make_engine", "drop_schema",
            "short_reason", "valid_schema_name", "OwnerThreadStaticPool"]
@@ -89,6 +94,54 @@ class SharedConnectionThreadError(RuntimeError):
         super().__init__(f"the in-memory SQLite engine is one shared connection, usable only from the thread "
                          f"that made it ({owner}); used from {current}. For several threads use a SQLite "
                          f"file URL or PostgreSQL, one engine per thread")
+
+
+class MissingTableError(SQLAlchemyError):
+    """A statement used a table that does not exist in the database: its schema was never
+    created. ``str()`` names the table and the call that creates it; the driver's error is the
+    ``__cause__``. A `SQLAlchemyError`, so whoever turns database errors into its own (the read
+    model's `ExternalError`, the tenant store's `TenantDatabaseError`) still does, with this text."""
+
+    def __init__(self, table: str, fix: str) -> None:
+        self.table, self.fix = table, fix
+        super().__init__(f"table {table!r} does not exist: {fix}")
+
+
+_MISSING_TABLE = (re.compile(r"no such table: ([\w.\"]+)"),  # SQLite
+                  re.compile(r'relation "([^"]+)" does not exist'))  # PostgreSQL (42P01)
+_OUTBOX_FIX = ("call create_schema() first (SqlOutboxStore.create_schema(), OutboxTransport.create_schema() "
+               "or create_outbox_schema(engine))")
+_READ_MODEL_FIX = ("call create_schema() first (ReadModelConsumer.create_schema() or "
+                   "create_read_model_schema(engine))")
+_SCHEMA_FIXES = {"sys_events": _OUTBOX_FIX, "sys_event_inbox": _READ_MODEL_FIX,
+                 "read_model_events": _READ_MODEL_FIX, "read_model_counters": _READ_MODEL_FIX,
+                 "tenants": "TenantStore(...) creates it when built; build the store on this engine first"}
+
+
+def missing_table(exc: BaseException) -> MissingTableError | None:
+    """The `MissingTableError` a driver error stands for, or None if it is about something else."""
+    inner = getattr(exc, "orig", None) or exc
+    message = str(inner)
+    for pattern in _MISSING_TABLE:
+        match = pattern.search(message)
+        if match:
+            table = match.group(1).strip('"').rsplit(".", 1)[-1]
+            return MissingTableError(table, _SCHEMA_FIXES.get(table, "call create_schema() first"))
+    return None
+
+
+def _raise_missing_table(context: Any) -> None:
+    error = missing_table(context.original_exception)
+    if error is not None:
+        raise error from context.original_exception
+
+
+def watch_for_missing_tables(engine: Engine) -> Engine:
+    """Make statements on `engine` that hit a missing table raise `MissingTableError` (once per
+    engine; idempotent). Returns the engine."""
+    if not event.contains(engine, "handle_error", _raise_missing_table):
+        event.listen(engine, "handle_error", _raise_missing_table)
+    return engine
 
 
 def short_reason(exc: BaseException) -> str:
@@ -248,6 +301,7 @@ def make_engine(url: str | None = None, *, schema: str | None = None, echo: bool
         raise DatabaseUrlError(shown, short_reason(exc)) from None
     if engine.dialect.name == "sqlite":
         _use_explicit_begin(engine)
+    watch_for_missing_tables(engine)
     if schema is not None:
         if engine.dialect.name != "postgresql":
             raise DatabaseUrlError(shown, f"schema {schema!r} given, but schemas need PostgreSQL")

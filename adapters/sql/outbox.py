@@ -79,7 +79,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rustok_sim.adapters.sql.db import JsonPayload, UtcDateTime, datetime_micros, micros_datetime
+from rustok_sim.adapters.sql.db import (
+    JsonPayload,
+    UtcDateTime,
+    datetime_micros,
+    micros_datetime,
+    watch_for_missing_tables,
+)
 from rustok_sim.model.core.clock import Clock
 from rustok_sim.model.core.trace import Observer
 from rustok_sim.model.events import outbox as model_outbox
@@ -217,7 +223,7 @@ class SqlOutboxStore:
     def __init__(self, engine: Engine, *, epoch: float = 0.0) -> None:
         if not isinstance(engine, Engine):
             raise TypeError(f"SqlOutboxStore needs a SQLAlchemy Engine (make_engine(...)), got {type(engine).__name__}")
-        self.engine = engine
+        self.engine = watch_for_missing_tables(engine)
         self.epoch = epoch
         self.epoch_us = round(epoch * 1_000_000)
         self._pg = engine.dialect.name == "postgresql"

@@ -41,6 +41,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from rustok_sim.adapters.sql.db import watch_for_missing_tables
 from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantNotFoundError
 from rustok_sim.model.tenancy.keys import IdentifierKind, TenantKey
 
@@ -98,7 +99,7 @@ class TenantStore:
                                        connect_args={"check_same_thread": False})
             else:
                 engine = create_engine(url)
-        self.engine = engine
+        self.engine = watch_for_missing_tables(engine)
         self._run(lambda conn: metadata.create_all(conn))
 
     def _run(self, fn: Any) -> Any:

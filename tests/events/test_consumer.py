@@ -153,3 +153,11 @@ def test_read_model_equals_committed_writes_under_redelivery(outcomes, redeliver
     run_until_idle(pipeline.dispatcher)
     assert pipeline.read_model.applied_event_ids() == committed
     assert pipeline.read_model.total_applied() == len(committed)
+
+
+def test_a_read_model_without_its_tables_says_which_and_how_to_create_them(consumer):
+    read_model, ids = consumer
+    broken = ReadModelConsumer(make_engine(), clock=read_model.clock)  # tables never created
+    with pytest.raises(ExternalError, match=r"read model read_model: table 'sys_event_inbox' does not exist: "
+                                            r"call create_schema\(\) first \(ReadModelConsumer.create_schema\(\)"):
+        broken.apply(EventEnvelope.new(TENANT_A, None, node(), ids=ids))

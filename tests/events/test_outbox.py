@@ -11,6 +11,7 @@ from sqlalchemy import inspect, select
 from rustok_sim.adapters.sql.db import (
     DatabaseUnavailableError,
     DatabaseUrlError,
+    MissingTableError,
     UtcDateTime,
     clock_datetime,
     datetime_seconds,
@@ -368,3 +369,29 @@ def test_a_schema_name_with_a_trailing_newline_is_refused_before_creating_it(dat
     with pytest.raises(DatabaseUrlError, match="schema name 'rustok_sim_nl\\\\n' must match"):
         make_engine(database_url, schema="rustok_sim_nl\n")
 
+
+def test_forgetting_create_schema_names_the_table_and_the_fix(db_engine):
+    transport = OutboxTransport(db_engine, clock=ManualClock())  # no create_schema()
+    ids = IdGenerator(ManualClock(), seed=4)
+    with pytest.raises(MissingTableError, match=r"^table 'sys_events' does not exist: call create_schema\(\) first "
+                                               r"\(SqlOutboxStore.create_schema\(\), OutboxTransport.create_schema\(\)"
+                                               r" or create_outbox_schema\(engine\)\)$") as caught:
+        transport.publish(envelope(ids))
+    assert caught.value.table == "sys_events" and caught.value.__cause__ is not None
+    with pytest.raises(MissingTableError, match="sys_events"):
+        count_rows(db_engine)
+    transport.create_schema()  # the fix works, on the same engine
+    transport.publish(envelope(ids))
+    assert count_rows(db_engine) == 1
+
+
+def test_an_engine_not_made_by_make_engine_gets_the_same_error():
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import StaticPool
+
+    from rustok_sim.adapters.sql.outbox import SqlOutboxStore
+
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    with pytest.raises(MissingTableError, match="table 'sys_events' does not exist: call create_schema"):
+        SqlOutboxStore(engine).count()
+    engine.dispose()
