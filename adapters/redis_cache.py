@@ -45,9 +45,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer, require_observer
-from rustok_sim.model.resilience.checks import given, require_name
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
 from rustok_sim.model.tenancy.cache import CacheBackend, CacheError, CacheStats, InMemoryCacheBackend
 

@@ -19,6 +19,7 @@ from rustok_sim.adapters.sql.consumer import ReadModelConsumer
 from rustok_sim.adapters.sql.db import make_engine
 from rustok_sim.adapters.sql.outbox import OutboxTransport as SqlOutboxTransport
 from rustok_sim.adapters.sql.relay import OutboxRelay as SqlOutboxRelay
+from rustok_sim.model.core.checks import given, second_copy_hint
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.events.bus import EventBus, EventBusConfig, MemoryTransport
@@ -28,7 +29,6 @@ from rustok_sim.model.events.outbox import InMemoryOutboxStore, OutboxTransport
 from rustok_sim.model.events.relay import OutboxRelay, RelayConfig
 from rustok_sim.model.events.transactional import TransactionalEventBus
 from rustok_sim.model.resilience.backpressure import BackpressureConfig, BackpressureController
-from rustok_sim.model.resilience.checks import given, second_copy_hint
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker, CircuitBreakerConfig
 from rustok_sim.model.tenancy.cache import ExpiringLruCache, InMemoryCacheBackend
 from rustok_sim.model.tenancy.http import TenantSettings, resolve_identifier_v1

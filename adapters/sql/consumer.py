@@ -50,10 +50,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from rustok_sim.adapters.sql.db import UtcDateTime, clock_datetime, short_reason, watch_for_missing_tables
+from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.events.bus import ExternalError
-from rustok_sim.model.resilience.checks import given, require_name
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope

@@ -54,11 +54,11 @@ from typing import Any, Literal, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.trace import Observer, observer_for, require_observer
 from rustok_sim.model.events.envelope import EventEnvelope
 from rustok_sim.model.events.ids import IdGenerator
 from rustok_sim.model.resilience.backpressure import BackpressureController, BackpressureError
-from rustok_sim.model.resilience.checks import given, require_name
 
 COMPONENT = "event_bus"
 DEFAULT_CHANNEL_CAPACITY = 128

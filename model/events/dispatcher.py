@@ -88,11 +88,11 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
 from rustok_sim.model.events.bus import EventBus, Lagged, Receiver, RustokError
-from rustok_sim.model.resilience.checks import given, require_name
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope

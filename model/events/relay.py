@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
@@ -87,7 +88,6 @@ from rustok_sim.model.events.outbox import (
     SysEventStatus,
     UnparsablePayload,
 )
-from rustok_sim.model.resilience.checks import given, require_name
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope

@@ -24,12 +24,12 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.events.bus import EventTransport, ValidationError, require_transport
 from rustok_sim.model.events.domain import DomainEventBase
 from rustok_sim.model.events.outbox import OutboxTransport
 from rustok_sim.model.events.validation import EventValidationError
-from rustok_sim.model.resilience.checks import given, require_name
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from rustok_sim.model.events.envelope import EventEnvelope

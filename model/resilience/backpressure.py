@@ -41,10 +41,10 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.rust import USIZE_MAX, usize_from_f64
 from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
-from rustok_sim.model.resilience.checks import given, require_name
 
 __all__ = ["COMPONENT", "PROFILE_VARIANTS", "TRANSITIONS", "USIZE_MAX", "BackpressureConfig",
            "BackpressureController", "BackpressureError", "BackpressureMetrics", "BackpressureState",

@@ -58,11 +58,11 @@ from typing import Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.rust import U32_MAX, rust_f64_display, u32_wrapping_add
 from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
-from rustok_sim.model.resilience.checks import given, require_name
 
 __all__ = ["COMPONENT", "PROFILE_VARIANTS", "TRANSITIONS", "U32_MAX", "CircuitBreaker",
            "CircuitBreakerConfig", "CircuitBreakerStats", "CircuitOpenError", "CircuitState",

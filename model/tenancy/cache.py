@@ -41,10 +41,10 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeVar
 
+from rustok_sim.model.core.checks import require_name
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
-from rustok_sim.model.resilience.checks import require_name
 from rustok_sim.model.tenancy.protocols import CacheBackend
 
 __all__ = [

@@ -31,7 +31,7 @@ from typing import TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rustok_sim.model.resilience.checks import given
+from rustok_sim.model.core.checks import given
 from rustok_sim.model.tenancy.keys import IdentifierKind, TenantKey
 from rustok_sim.model.tenancy.validation import (
     MAX_EXCERPT_CHARS,

@@ -78,10 +78,10 @@ from typing import Final, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.trace import Observer, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
-from rustok_sim.model.resilience.checks import given, require_name
 from rustok_sim.model.tenancy.cache import CacheError, ExpiringLruCache, InMemoryCacheBackend
 from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantError, TenantNotFoundError
 from rustok_sim.model.tenancy.http import (

@@ -14,8 +14,8 @@ the two pieces those checks have in common:
 - `require_name(name, owner)`: a component's instance name is a non-empty ``str`` (it is the
   ``instance`` of every trace record, which the trace reader requires to be a string).
 
-It sits in `resilience`, the lowest layer besides the ground floor (`core`) that every
-component's module may import (see `tests/test_model_boundaries.py`); it depends on nothing.
+It sits on the ground floor (`core`), which every component's module may import; it depends on
+nothing.
 
 State outside the table: none; these are pure functions.
 """
