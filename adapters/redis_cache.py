@@ -47,7 +47,7 @@ from redis.retry import Retry
 
 from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.clock import Clock, require_clock
-from rustok_sim.model.core.trace import Observer, require_observer
+from rustok_sim.model.core.trace import Observer, observer_for, require_observer
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker, CircuitBreakerConfig, CircuitOpenError
 from rustok_sim.model.tenancy.cache import CacheBackend, CacheError, CacheStats, InMemoryCacheBackend
 
@@ -171,7 +171,7 @@ class RedisCacheBackend:
         name = require_name(name, "RedisCacheBackend")
         observer = require_observer(observer, f"RedisCacheBackend {name!r}")
         self.faults, self.observer, self.name = faults, observer, name
-        self._decisions = observer if observer is not None and observer.wants("decision") else None
+        self._decisions = observer_for(observer, "decision")
         if client is None:
             if config.url is None:
                 server = faults.fake_server if faults is not None else fakeredis.FakeServer()

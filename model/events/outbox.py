@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.clock import Clock, require_clock
-from rustok_sim.model.core.trace import Observer, require_observer
+from rustok_sim.model.core.trace import Observer, observer_for, require_observer
 from rustok_sim.model.events.bus import NotFoundError, ReliabilityLevel, publish_batch_sequential
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -550,8 +550,8 @@ class OutboxTransport:
         self.name = require_name(name, "OutboxTransport")
         observer = require_observer(observer, f"OutboxTransport {name!r}")
         self.observer = observer
-        self._events = observer if observer is not None and observer.wants("event") else None
-        self._transitions = observer if observer is not None and observer.wants("transition") else None
+        self._events = observer_for(observer, "event")
+        self._transitions = observer_for(observer, "transition")
         self._machine = ROW_TRANSITIONS.bind(None)
 
     def now_us(self) -> int:

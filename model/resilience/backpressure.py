@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.rust import USIZE_MAX, usize_from_f64
-from rustok_sim.model.core.trace import Observer, require_observer
+from rustok_sim.model.core.trace import Observer, observer_for, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
 
 __all__ = ["COMPONENT", "PROFILE_VARIANTS", "TRANSITIONS", "USIZE_MAX", "BackpressureConfig",
@@ -162,9 +162,6 @@ class BackpressureMetrics:
         return asdict(self)
 
 
-def _wanted(observer: Observer | None, kind: str) -> Observer | None:
-    """`observer` if it keeps records of `kind` from this component, else None (asked once)."""
-    return observer if observer is not None and observer.wants(kind, COMPONENT) else None
 
 
 class BackpressureController:
@@ -193,9 +190,9 @@ class BackpressureController:
         self.name = require_name(name, "BackpressureController")
         observer = require_observer(observer, f"BackpressureController {name!r}")
         self._machine = TRANSITIONS.bind(config.variant)
-        self._transitions = _wanted(observer, "transition")
-        self._decisions = _wanted(observer, "decision")
-        self._anomalies = _wanted(observer, "anomaly")
+        self._transitions = observer_for(observer, "transition", COMPONENT)
+        self._decisions = observer_for(observer, "decision", COMPONENT)
+        self._anomalies = observer_for(observer, "anomaly", COMPONENT)
         self._depth = 0
         self._accepted = 0
         self._rejected = 0  # Rust's events_rejected and critical_count: always equal

@@ -61,7 +61,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.clock import Clock, require_clock
 from rustok_sim.model.core.rust import U32_MAX, rust_f64_display, u32_wrapping_add
-from rustok_sim.model.core.trace import Observer, require_observer
+from rustok_sim.model.core.trace import Observer, observer_for, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
 
 __all__ = ["COMPONENT", "PROFILE_VARIANTS", "TRANSITIONS", "U32_MAX", "CircuitBreaker",
@@ -233,9 +233,6 @@ class CircuitBreakerStats:
         return out
 
 
-def _wanted(observer: Observer | None, kind: str) -> Observer | None:
-    """`observer` if it keeps records of `kind` from this component, else None (asked once)."""
-    return observer if observer is not None and observer.wants(kind, COMPONENT) else None
 
 
 class CircuitBreaker:
@@ -268,9 +265,9 @@ class CircuitBreaker:
         observer = require_observer(observer, f"CircuitBreaker {name!r}")
         self._variant = config.variant
         self._machine = TRANSITIONS.bind(config.variant)
-        self._transitions = _wanted(observer, "transition")
-        self._decisions = _wanted(observer, "decision")
-        self._anomalies = _wanted(observer, "anomaly")
+        self._transitions = observer_for(observer, "transition", COMPONENT)
+        self._decisions = observer_for(observer, "decision", COMPONENT)
+        self._anomalies = observer_for(observer, "anomaly", COMPONENT)
         self._failure_threshold = config.failure_threshold
         self._success_threshold = config.success_threshold
         self._timeout = config.timeout

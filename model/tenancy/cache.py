@@ -43,7 +43,7 @@ from typing import Generic, Literal, TypeVar
 
 from rustok_sim.model.core.checks import require_name
 from rustok_sim.model.core.clock import Clock, require_clock
-from rustok_sim.model.core.trace import Observer, require_observer
+from rustok_sim.model.core.trace import Observer, observer_for, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
 from rustok_sim.model.tenancy.protocols import CacheBackend
 
@@ -157,7 +157,7 @@ class ExpiringLruCache(Generic[K, V]):
         self.clock = require_clock(clock, "ExpiringLruCache")
         self.name = require_name(name, "ExpiringLruCache")
         observer = require_observer(observer, f"ExpiringLruCache {name!r}")
-        self._observer = observer if observer is not None and observer.wants("transition") else None
+        self._observer = observer_for(observer, "transition")
         self._by_access: OrderedDict[K, _Entry[V]] = OrderedDict()  # LRU first
         self._by_write: OrderedDict[K, None] = OrderedDict()  # oldest insert first
         self._horizon = _INF  # no entry can have expired before this instant

@@ -80,7 +80,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rustok_sim.model.core.checks import given, require_name
 from rustok_sim.model.core.clock import Clock, require_clock
-from rustok_sim.model.core.trace import Observer, require_observer
+from rustok_sim.model.core.trace import Observer, observer_for, require_observer
 from rustok_sim.model.core.transitions import Edge, TransitionTable
 from rustok_sim.model.tenancy.cache import CacheError, ExpiringLruCache, InMemoryCacheBackend
 from rustok_sim.model.tenancy.context import TenantContext, TenantDatabaseError, TenantError, TenantNotFoundError
@@ -311,8 +311,6 @@ def _check_config(config: object, owner: str, default: TenantResolverConfig) -> 
     return config
 
 
-def _wanted(observer: Observer | None, kind: str) -> Observer | None:
-    return observer if observer is not None and observer.wants(kind) else None
 
 
 class _ResolverBase:
@@ -324,9 +322,9 @@ class _ResolverBase:
         self._machine = LOAD_TRANSITIONS.bind(config.variant)
         self._observer = observer
         # Asked once: an observer that keeps only transitions makes hits and decisions free.
-        self._transitions = _wanted(observer, "transition")
-        self._decisions = _wanted(observer, "decision")
-        self._anomalies = _wanted(observer, "anomaly")
+        self._transitions = observer_for(observer, "transition")
+        self._decisions = observer_for(observer, "decision")
+        self._anomalies = observer_for(observer, "anomaly")
         self._inflight: dict[TenantKey, LoadTicket] = {}
         self._next_ticket = 0
         # Invalidation epochs: a ticket remembers the epoch it started in; an invalidation of its
