@@ -156,6 +156,135 @@ def demo(trace_name: str | None, quiet: bool, show_all: bool) -> None:
 _CAPTIONS = {"breaker": "state_transitions: CB-B's counter; the standalone breaker (CB-A) keeps none, so it reads 0"}
 
 
+class ConfigUsageError(click.ClickException):
+    """A config that cannot run (unknown field, wrong type, out of range, TOML syntax): exit 2."""
+
+    exit_code = 2
+
+
+@app.command("list")
+def list_catalog() -> None:
+    """Show the catalog: each named config with the story it runs and what it demonstrates."""
+    from rustok_sim.scenarios.engine.loading import ConfigError, catalog
+
+    try:
+        entries = catalog()
+    except ConfigError as exc:
+        raise ConfigUsageError(str(exc)) from None
+    table = Table(title="rustok-sim catalog (rustok-sim run NAME)", title_justify="left")
+    table.add_column("name")
+    table.add_column("scenario")
+    table.add_column("what it shows")
+    for entry in entries.values():
+        table.add_row(escape(entry.name), escape(entry.scenario), escape(entry.description))
+    _console().print(table)
+
+
+@app.command("config-schema")
+@click.argument("scenario")
+def config_schema(scenario: str) -> None:
+    """Print the JSON Schema of a scenario's config (what its TOML file may hold)."""
+    from rustok_sim.scenarios.engine.loading import ConfigError, story_named
+
+    try:
+        story = story_named(scenario, "config-schema")
+    except ConfigError as exc:
+        raise ConfigUsageError(str(exc)) from None
+    click.echo(json.dumps(story.config.model_json_schema(by_alias=True), indent=2, sort_keys=True))
+
+
+@app.command("run")
+@click.argument("target", metavar="NAME|FILE.toml")
+@click.option("--set", "overrides", multiple=True, metavar="FIELD=VALUE",
+              help="Override a config field (dotted for sections: breaker.failure_threshold=3). Repeatable.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Random seed.")
+@click.option("--profile", type=click.Choice(["faithful", "hardened"]),
+              help="faithful: as the Rust code does; hardened: as RusToK's policies promise.")
+@click.option("--out", "out_name", type=str, metavar="DIR",
+              help="Where result.json and trace.jsonl go (default: results/<name>-<profile>-<seed>).")
+@click.option("--json", "as_json", is_flag=True, help="Print result.json to stdout instead of the summary.")
+@click.option("--trace-level", type=click.Choice(["full", "transitions", "summary"]),
+              help="What trace.jsonl keeps (default: the config's trace_level).")
+def run_scenario(target: str, overrides: tuple[str, ...], seed: int, profile: str | None, out_name: str | None,
+                 as_json: bool, trace_level: str | None) -> None:
+    """Run a scenario from the catalog or a TOML file; exit 1 when an invariant fails."""
+    from rustok_sim.scenarios.engine.loading import ConfigError, load_config, story_named
+
+    extra = [f"trace_level={trace_level}"] if trace_level is not None else []
+    try:
+        config = load_config(target, [*overrides, *extra], profile=profile)
+        story = story_named(config.scenario)
+    except ConfigError as exc:
+        raise ConfigUsageError(str(exc)) from None
+    name = Path(target).stem if target.endswith(".toml") else target
+    out = Path(out_name) if out_name is not None else Path("results") / f"{name}-{config.profile}-{seed}"
+    if out.exists() and not out.is_dir():
+        raise ConfigUsageError(f"--out {out}: exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigUsageError(f"--out {out}: {exc.strerror or exc}") from None
+    console = _console()
+    show_progress = sys.stdout.isatty() and not as_json
+    if show_progress:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn(f"{escape(name)} ({config.profile}, seed {seed})"), BarColumn(),
+                      TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(), console=console,
+                      transient=True) as bar:
+            task = bar.add_task("run", total=1.0)
+            result = story.run(config, seed, trace_path=out / "trace.jsonl",
+                               progress=lambda done: bar.update(task, completed=done))
+    else:
+        result = story.run(config, seed, trace_path=out / "trace.jsonl")
+    result.write(out / "result.json")
+    if as_json:
+        sys.stdout.write(result.to_json())
+    else:
+        _print_result(console, name, result, out)
+    if not result.ok:
+        raise click.exceptions.Exit(1)
+
+
+def _print_result(console: Console, name: str, result: object, out: Path) -> None:
+    from rustok_sim.scenarios.engine.result import ScenarioResult
+
+    assert isinstance(result, ScenarioResult)
+    console.print(f"[bold]{escape(name)}[/bold]: scenario {result.config.scenario}, profile "
+                  f"{result.config.profile}, seed {result.seed}")
+    metrics = Table(title="metrics", title_justify="left", show_header=False)
+    metrics.add_column("metric")
+    metrics.add_column("value")
+    for key, value in result.metrics.items():
+        text = _metric_text(value)
+        if text is not None:
+            metrics.add_row(escape(key), escape(text))
+    console.print(metrics)
+    verdicts = Table(title="verdicts", title_justify="left")
+    for column in ("invariant", "status", "spec", "detail"):
+        verdicts.add_column(column)
+    colours = {"pass": "green", "fail": "red", "known-defect": "yellow"}
+    for verdict in result.verdicts:
+        verdicts.add_row(escape(verdict.invariant), f"[{colours[verdict.status]}]{verdict.status}[/]",
+                         escape(verdict.spec or ""), escape(verdict.detail))
+    console.print(verdicts)
+    console.print(f"wrote {escape(str(out / 'result.json'))} and {escape(str(out / 'trace.jsonl'))}")
+
+
+def _metric_text(value: object) -> str | None:
+    """A metric in one short line, or None for series too long to print (they are in result.json)."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (int, str, bool)) or value is None:
+        return str(value)
+    if isinstance(value, (list, tuple)) and len(value) <= 4 and all(isinstance(v, (int, float)) for v in value):
+        return "[" + ", ".join(_metric_text(v) or "" for v in value) + "]"
+    if isinstance(value, dict) and len(value) <= 8 and all(isinstance(v, (int, float, str)) or v is None
+                                                            for v in value.values()):
+        return ", ".join(f"{k}={_metric_text(v)}" for k, v in value.items())
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit status (the console script exits with it)."""
     try:

@@ -112,6 +112,13 @@ def _submodel(model: type[BaseModel], key: str) -> type[BaseModel] | None:
     return None
 
 
+def _section_default(model: type[BaseModel], key: str) -> dict[str, Any]:
+    for name, info in model.model_fields.items():
+        if key in (name, info.alias) and isinstance(info.default, BaseModel):
+            return info.default.model_dump(by_alias=True)
+    return {}
+
+
 def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str], config_cls: type[ScenarioConfig]) -> dict[str, Any]:
     """`data` with each ``dotted.field=value`` applied, every field name checked against the
     config model (an unknown one is an error suggesting the closest)."""
@@ -138,7 +145,9 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str], config_cl
             else:
                 nested = target.get(key)
                 if not isinstance(nested, dict):
-                    nested = {}
+                    # A section the input leaves out starts from its default, so that setting one
+                    # of its fields keeps the others.
+                    nested = _section_default(model, key)
                     target[key] = nested
                 target = nested
                 model = _submodel(model, key)
