@@ -288,7 +288,7 @@ def _metric_text(value: object) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit status (the console script exits with it)."""
     try:
-        app.main(args=argv, prog_name="rustok-sim", standalone_mode=False)
+        status = app.main(args=argv, prog_name="rustok-sim", standalone_mode=False)
     except _NoArgsIsHelp as exc:  # bare `rustok-sim`: the help is the answer, not an error
         click.echo(exc.ctx.get_help() if exc.ctx is not None else "")
         return 0
@@ -313,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValidationError, OSError) as exc:
         print(f"rustok-sim: error: {str(exc).replace(chr(10), '; ')}", file=sys.stderr)
         return 1
-    return 0
+    # Without standalone mode click returns a command's `Exit(code)` instead of raising it.
+    return status if isinstance(status, int) else 0
 
 
 def console_main() -> None:
