@@ -15,7 +15,7 @@ the run goes, so a million-event run neither keeps its trace nor re-reads it.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, Final
 
 import simpy
@@ -119,7 +119,7 @@ class World:
         if not 0 <= start < end:
             raise ValueError(f"fault window {fault!r} needs 0 <= start < end (got {start}, {end})")
 
-        def process() -> Iterable[simpy.Event]:
+        def process() -> Generator[simpy.Event, Any, None]:
             yield self.env.timeout(start - self.env.now)
             self.recorder.fault(fault, "start", target, detail)
             if on_start is not None:
@@ -146,7 +146,7 @@ class World:
         (or for as long as the run goes)."""
         interval = self.config.sample_interval
 
-        def process() -> Iterable[simpy.Event]:
+        def process() -> Generator[simpy.Event, Any, None]:
             while until is None or self.env.now <= until:
                 self._sample_now()
                 yield self.env.timeout(interval)
