@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import tomllib
+import typing
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -103,19 +104,29 @@ def _field_names(model: type[BaseModel]) -> dict[str, str]:
     return names
 
 
-def _submodel(model: type[BaseModel], key: str) -> type[BaseModel] | None:
+def _submodel(model: type[BaseModel], key: str, data: Mapping[str, Any] | None = None) -> type[BaseModel] | None:
+    """The section model of field `key`. A union of sections (``arrivals``: poisson | ramp |
+    diurnal) resolves by the ``kind`` the data names, else by the first member that is a
+    section (an optional section, ``X | None``, is X)."""
     for name, info in model.model_fields.items():
         if key in (name, info.alias):
-            annotation = info.annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                return annotation
+            members = [m for m in typing.get_args(info.annotation) or (info.annotation,)
+                       if isinstance(m, type) and issubclass(m, BaseModel)]
+            kind = data.get("kind") if isinstance(data, Mapping) else None
+            for member in members:
+                field = member.model_fields.get("kind")
+                if kind is not None and field is not None and field.default == kind:
+                    return member
+            return members[0] if members else None
     return None
 
 
 def _section_default(model: type[BaseModel], key: str) -> dict[str, Any]:
     for name, info in model.model_fields.items():
-        if key in (name, info.alias) and isinstance(info.default, BaseModel):
-            return info.default.model_dump(by_alias=True)
+        if key in (name, info.alias):
+            default = info.get_default(call_default_factory=True)
+            if isinstance(default, BaseModel):
+                return default.model_dump(by_alias=True)
     return {}
 
 
@@ -150,7 +161,7 @@ def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str], config_cl
                     nested = _section_default(model, key)
                     target[key] = nested
                 target = nested
-                model = _submodel(model, key)
+                model = _submodel(model, key, nested)
     return result
 
 
