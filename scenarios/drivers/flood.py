@@ -58,6 +58,8 @@ class Producers(Settings):
         description="when events are published (events/s)")
     events: EventMix = Field(default_factory=EventMix)
     tenants: ZipfTenants = Field(default_factory=lambda: ZipfTenants(count=50))
+    store: Literal["memory", "sqlite"] = Field("memory", description="outbox mode: the in-memory store, or the "
+                                               "SQL store on an in-memory SQLite database (to show its cost)")
     relays: int = Field(1, ge=1, le=64, description="outbox mode: relay processes")
     relay_batch_size: int = Field(100, ge=1, le=100_000, description="outbox mode: rows per relay pass")
     relay_max_attempts: int = Field(5, ge=1, le=1000, description="outbox mode: attempts before the DLQ (Rust: 5)")
@@ -164,7 +166,7 @@ class FloodPart:
 
         tbus_ids = world.ids("events")
         if section.producers.mode == "outbox":
-            self.store: InMemoryOutboxStore | None = InMemoryOutboxStore()
+            self.store: Any = _outbox_store(section.producers.store)
             transport: Any = OutboxTransport(self.store, clock=world.clock, observer=world.observer)
             self.relays: list[OutboxRelay] = []
             producers = section.producers
@@ -382,6 +384,17 @@ class _CountingTransport:
 
     def subscribe(self, name: str | None = None) -> Any:
         return self.inner.subscribe(name)
+
+
+def _outbox_store(kind: str) -> Any:
+    if kind == "memory":
+        return InMemoryOutboxStore()
+    from rustok_sim.adapters.sql.db import make_engine
+    from rustok_sim.adapters.sql.outbox import SqlOutboxStore
+
+    store = SqlOutboxStore(make_engine("sqlite://"))
+    store.create_schema()
+    return store
 
 
 def install_event_flood(world: World, section: EventFlood, profile: Profile) -> FloodPart:

@@ -115,3 +115,10 @@ def test_same_seed_same_bytes(mode: str) -> None:
     config = flood(duration=5.0, producers={"mode": mode})
     assert run(config, 4).to_json() == run(config, 4).to_json()
     assert run(config, 4).to_json() != run(config, 5).to_json()
+
+
+def test_the_sqlite_outbox_store_gives_the_same_story_as_the_in_memory_one() -> None:
+    def outcome(store: str) -> dict[str, Any]:
+        metrics = run(flood(duration=4.0, producers={"mode": "outbox", "store": store}), 2).metrics
+        return {key: metrics[key] for key in ("offered", "accepted", "rejected", "handled", "dead_lettered")}
+    assert outcome("sqlite") == outcome("memory")
