@@ -143,7 +143,7 @@ class FloodPart:
         bp = section.backpressure
         self.controller = BackpressureController(
             BackpressureConfig(max_queue_depth=bp.max_queue_depth, warning_threshold=bp.warning_threshold,
-                               critical_threshold=bp.critical_threshold, variant=bp_variant),  # type: ignore[arg-type]
+                               critical_threshold=bp.critical_threshold, variant=bp_variant),
             observer=world.observer, name="bus")
         capacity = 1 << max(7, (bp.max_queue_depth - 1).bit_length())
         self.bus = EventBus(EventBusConfig(capacity=min(capacity, 1 << 20)), backpressure=self.controller,
@@ -271,28 +271,12 @@ class FloodPart:
         world = self.world
         if section.slow_handler is not None:
             slow = section.slow_handler
-
-            def slow_on() -> None:
-                for pool in self.pools:
-                    pool.slow_factor = slow.factor
-
-            def slow_off() -> None:
-                for pool in self.pools:
-                    pool.slow_factor = 1.0
-            world.window(v.SLOW_HANDLER, "dispatcher", slow.start, slow.start + slow.duration,
-                         detail={"factor": slow.factor}, on_start=slow_on, on_end=slow_off)
+            self._pool_window(v.SLOW_HANDLER, slow.start, slow.duration, "slow_factor", slow.factor, 1.0,
+                              {"factor": slow.factor})
         if section.failing_handler is not None:
             failing = section.failing_handler
-
-            def fail_on() -> None:
-                for pool in self.pools:
-                    pool.fail_probability = failing.probability
-
-            def fail_off() -> None:
-                for pool in self.pools:
-                    pool.fail_probability = 0.0
-            world.window(v.FAILING_HANDLER, "dispatcher", failing.start, failing.start + failing.duration,
-                         detail={"probability": failing.probability}, on_start=fail_on, on_end=fail_off)
+            self._pool_window(v.FAILING_HANDLER, failing.start, failing.duration, "fail_probability",
+                              failing.probability, 0.0, {"probability": failing.probability})
         if section.second_dispatcher is not None:
             second = section.second_dispatcher
 
@@ -305,6 +289,16 @@ class FloodPart:
                                               sampler(section.handlers.service, world.rng("service-2")),
                                               on_finished=self._finished))
             world.env.process(start_second())
+
+    def _pool_window(self, fault: str, start: float, duration: float, attribute: str, during: float,
+                     after: float, detail: dict[str, Any]) -> None:
+        """A fault window that sets `attribute` on every handler pool (the second dispatcher's
+        too, if it is running) to `during`, then back to `after`."""
+        def set_all(value: float) -> None:
+            for pool in self.pools:
+                setattr(pool, attribute, value)
+        self.world.window(fault, "dispatcher", start, start + duration, detail=detail,
+                          on_start=lambda: set_all(during), on_end=lambda: set_all(after))
 
     # -- the end -------------------------------------------------------------------------------
 
