@@ -10,7 +10,8 @@
   its not-found is cached (`negative_ttl`). V1 waiters re-check only the positive cache after
   the load, so each becomes the loader in turn (spec §6.2). While the cache is down (a
   ``redis_outage`` fault, or a circuit breaker that is not Closed) nothing can be cached, so
-  loads then are not counted, and not-founds from before are forgotten.
+  loads then are not counted, and not-founds from before are forgotten. V2 caches no not-found
+  by design (spec §6.3, "TTL handles it"): the invariant does not apply and says so.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ class NoReloadStorm:
     invariant = "no_reload_storm"
     kinds = frozenset({"transition", "fault"})
 
-    def __init__(self, defect: KnownDefect | None = None, negative_ttl: float = 30.0) -> None:
-        self.defect, self.negative_ttl = defect, negative_ttl
+    def __init__(self, defect: KnownDefect | None = None, negative_ttl: float = 60.0, *,
+                 negative_cache: bool = True) -> None:
+        self.defect, self.negative_ttl, self.negative_cache = defect, negative_ttl, negative_cache
         self.not_found_at: dict[str, float] = {}
         self.not_found = 0
         self.reloads = 0
@@ -121,6 +123,9 @@ class NoReloadStorm:
             self.not_found_at[instance] = record.t
 
     def verdict(self) -> Verdict:
+        if not self.negative_cache:
+            return judge(self.invariant, 0, f"not applicable: this resolver caches no not-found (spec §6.3); "
+                                            f"{self.not_found} loads found no tenant", None)
         detail = (f"{self.not_found} loads found no tenant; {self.reloads} of them reloaded a tenant whose "
                   f"not-found was cached (within {self.negative_ttl:g} s)")
         return judge(self.invariant, self.reloads, detail, self.defect)

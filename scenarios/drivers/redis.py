@@ -85,7 +85,7 @@ class SimRedisServer:
     """One simulated Redis: keys with virtual-time deadlines, an outage mode, a command count.
     `ledger` is the calling request's (set by the driver before each resolver call)."""
 
-    __slots__ = ("clock", "data", "mode", "commands", "ledger", "latency", "client")
+    __slots__ = ("clock", "data", "mode", "commands", "ledger", "latency", "client", "followers")
 
     def __init__(self, clock: Callable[[], float], latency: Sampler, client: RedisClient) -> None:
         self.clock, self.latency, self.client = clock, latency, client
@@ -93,12 +93,18 @@ class SimRedisServer:
         self.mode: Mode | None = None
         self.commands = 0
         self.ledger = RedisLedger()
+        self.followers: list[Callable[[Mode | None], None]] = []
+        """Called with each new mode: a real client's fault switch follows the simulated server."""
 
     def fail(self, mode: Mode) -> None:
         self.mode = mode
+        for follow in self.followers:
+            follow(mode)
 
     def heal(self) -> None:
         self.mode = None
+        for follow in self.followers:
+            follow(None)
 
     def get(self, key: str) -> bytes | None:
         entry = self.data.get(key)

@@ -80,8 +80,9 @@ class RedisOutage(Window):
 
 class ResolverSection(Settings):
     variant: Literal["v1", "v2", "hardened"] | None = None
-    time_to_live: float = Field(60.0, gt=0, allow_inf_nan=False, description="positive cache TTL, seconds")
-    negative_ttl: float = Field(30.0, gt=0, allow_inf_nan=False, description="not-found TTL, seconds")
+    # Rust V1's TTLs (spec §6.2)
+    time_to_live: float = Field(300.0, gt=0, allow_inf_nan=False, description="positive cache TTL, seconds")
+    negative_ttl: float = Field(60.0, gt=0, allow_inf_nan=False, description="not-found TTL, seconds")
     max_capacity: int = Field(1000, ge=1)
 
 
@@ -129,7 +130,8 @@ def checkers_for_tenant_traffic(section: TenantTraffic, profile: Profile) -> lis
                         stuck if faithful and breaker_variant == "resilience" else None),
         No5xxFromCacheOutage(outage_500 if faithful and resolver_variant == "v1" else None),
         Coalescing(),
-        NoReloadStorm(storm if faithful and resolver_variant == "v1" else None, section.resolver.negative_ttl),
+        NoReloadStorm(storm if faithful and resolver_variant == "v1" else None, section.resolver.negative_ttl,
+                      negative_cache=resolver_variant != "v2"),
     ]
 
 
@@ -201,16 +203,16 @@ class TenantTrafficPart:
         inner = RedisCacheBackend(config, clock=self.world.clock, faults=faults, breaker=breaker,
                                   observer=self.world.observer, name=f"redis.{which}")
         server = self.server
-        original_fail, original_heal = server.fail, server.heal
 
-        def fail(mode: Any) -> None:
-            original_fail(mode)
-            faults.refuse() if mode == "refused" else faults.hang()
-
-        def heal() -> None:
-            original_heal()
-            faults.heal()
-        server.fail, server.heal = fail, heal  # type: ignore[method-assign]
+        def follow(mode: str | None) -> None:
+            if mode is None:
+                faults.heal()
+            elif mode == "refused":
+                faults.refuse()
+            else:
+                faults.hang()
+        if not server.followers:
+            server.followers.append(follow)
         return FakeRedisBackend(inner, server)
 
     def _redis_up(self) -> float:
