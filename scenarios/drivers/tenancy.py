@@ -167,6 +167,12 @@ class TenantTrafficPart:
         self.db_by_interval: list[int] = []
         self.db_loads = 0
         self.missing_loads = 0
+        self.loads_by_key: dict[TenantKey, list[tuple[float, float]]] = {}
+        """Each key's loads as (start, end) in virtual time, for stampede episodes."""
+        self.waits_by_key: dict[TenantKey, int] = {}
+        self.demand_by_key: dict[TenantKey, list[float]] = {}
+        """When each request that loaded or waited for a load first did so: without coalescing,
+        each of them would have run a load of its own."""
         self.latencies: list[float] = []
         self.outage_latencies: list[float] = []
         self.cache_500s = 0
@@ -246,6 +252,7 @@ class TenantTrafficPart:
         start = env.now
         ledger = RedisLedger()
         source = "cache"
+        joined: float | None = None
         outcome, error = self._call(ledger, resolver.lookup, key)
         while error is None:
             if ledger.cost:
@@ -254,11 +261,15 @@ class TenantTrafficPart:
             self._watch_breaker()
             if isinstance(outcome, Hit):
                 break
+            if joined is None:
+                joined = env.now
             if isinstance(outcome, LoadTicket):
                 source = "database"
                 self.db_loads += 1
                 self._count_db()
+                began = env.now
                 yield env.timeout(self.db_sample())
+                self.loads_by_key.setdefault(key, []).append((began, env.now))
                 context = self.database.get(key)
                 if context is None:
                     self.missing_loads += 1
@@ -269,6 +280,7 @@ class TenantTrafficPart:
                     ledger.settle()
                     break
                 continue
+            self.waits_by_key[key] = self.waits_by_key.get(key, 0) + 1
             wake = env.event()
             outcome.on_complete(lambda _outcome, wake=wake: wake.succeed())
             yield wake
@@ -278,6 +290,8 @@ class TenantTrafficPart:
                 yield env.timeout(ledger.cost)
             ledger.settle()
             self._watch_breaker()
+        if joined is not None:
+            self.demand_by_key.setdefault(key, []).append(joined)
         status = 200 if error is None else http_status(error)
         cause = None
         if error is not None:
