@@ -33,12 +33,13 @@ from rustok_sim.model.events import dispatcher as dispatcher_module
 from rustok_sim.model.events import relay as relay_module
 from rustok_sim.model.events.bus import EventBus, EventBusConfig, MemoryTransport, RustokError
 from rustok_sim.model.events.dispatcher import WorkState
-from rustok_sim.model.events.outbox import InMemoryOutboxStore, OutboxTransport
+from rustok_sim.model.events.outbox import OutboxTransport
 from rustok_sim.model.events.relay import OutboxRelay, RelayConfig
 from rustok_sim.model.events.transactional import TransactionalEventBus
 from rustok_sim.model.resilience import backpressure as backpressure_module
 from rustok_sim.model.resilience.backpressure import BackpressureConfig, BackpressureController
 from rustok_sim.scenarios.drivers.dispatch import HandlerPool, build_dispatcher
+from rustok_sim.scenarios.drivers.stores import outbox_store
 from rustok_sim.scenarios.engine.config import Profile, Settings, resolve_variant
 from rustok_sim.scenarios.engine.distributions import Exponential, Latency, sampler
 from rustok_sim.scenarios.engine.stats import percentiles
@@ -166,7 +167,7 @@ class FloodPart:
 
         tbus_ids = world.ids("events")
         if section.producers.mode == "outbox":
-            self.store: Any = _outbox_store(section.producers.store)
+            self.store: Any = outbox_store(section.producers.store)
             transport: Any = OutboxTransport(self.store, clock=world.clock, observer=world.observer)
             self.relays: list[OutboxRelay] = []
             producers = section.producers
@@ -378,17 +379,6 @@ class _CountingTransport:
 
     def subscribe(self, name: str | None = None) -> Any:
         return self.inner.subscribe(name)
-
-
-def _outbox_store(kind: str) -> Any:
-    if kind == "memory":
-        return InMemoryOutboxStore()
-    from rustok_sim.adapters.sql.db import make_engine
-    from rustok_sim.adapters.sql.outbox import SqlOutboxStore
-
-    store = SqlOutboxStore(make_engine("sqlite://"))
-    store.create_schema()
-    return store
 
 
 def install_event_flood(world: World, section: EventFlood, profile: Profile) -> FloodPart:
