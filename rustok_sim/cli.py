@@ -255,7 +255,7 @@ def _print_result(console: Console, name: str, result: object, out: Path) -> Non
     metrics = Table(title="metrics", title_justify="left", show_header=False)
     metrics.add_column("metric")
     metrics.add_column("value")
-    for key, value in result.metrics.items():
+    for key, value in _metric_rows(result.metrics):
         text = _metric_text(value)
         if text is not None:
             metrics.add_row(escape(key), escape(text))
@@ -269,6 +269,20 @@ def _print_result(console: Console, name: str, result: object, out: Path) -> Non
                          escape(verdict.spec or ""), escape(verdict.detail))
     console.print(verdicts)
     console.print(f"wrote {escape(str(out / 'result.json'))} and {escape(str(out / 'trace.jsonl'))}")
+
+
+def _metric_rows(metrics: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
+    """Each metric with its name; a part's section (``mixed``: ``flood``, ``tenancy``, ...) that is
+    too big for one line is opened into ``part.metric`` rows."""
+    rows: list[tuple[str, object]] = []
+    for key, value in metrics.items():
+        if key == "timelines":
+            continue
+        if isinstance(value, dict) and _metric_text(value) is None and not prefix:
+            rows.extend(_metric_rows(value, f"{key}."))
+        else:
+            rows.append((prefix + key, value))
+    return rows
 
 
 def _metric_text(value: object) -> str | None:

@@ -82,8 +82,10 @@ class NothingLost:
     invariant = "nothing_lost"
     kinds = frozenset({"event", "anomaly"})
 
-    def __init__(self, drops_allowed: bool, defect: KnownDefect | None = None) -> None:
-        self.drops_allowed, self.defect = drops_allowed, defect
+    def __init__(self, drops_allowed: bool, defect: KnownDefect | None = None, *, outbox: str = "outbox") -> None:
+        # `outbox`: the outbox transport (its trace instance) whose rows these handlers are owed;
+        # another pipeline's outbox in the same world is not theirs
+        self.drops_allowed, self.defect, self.outbox = drops_allowed, defect, outbox
         self.owed: set[str] = set()
         self.seen = 0
         self.finished = 0
@@ -99,7 +101,8 @@ class NothingLost:
             return
         component, action = record.component, record.action  # type: ignore[attr-defined]
         event_id = record.event_id  # type: ignore[attr-defined]
-        if (component == "event_bus" and action == "published") or (component == "outbox" and action == "written"):
+        if (component == "event_bus" and action == "published") or (
+                component == "outbox" and action == "written" and record.instance == self.outbox):  # type: ignore[attr-defined]
             if event_id not in self.owed:
                 self.seen += 1
                 self.owed.add(event_id)
@@ -113,7 +116,7 @@ class NothingLost:
             if event_id in self.owed:
                 self.owed.discard(event_id)
                 self.seen -= 1
-        elif component == "outbox_relay" and action == "failed":
+        elif component == "outbox_relay" and action == "failed" and event_id in self.owed:
             self.dead_lettered += 1
         elif component == v.PRODUCER and action == v.DROPPED:
             self.dropped += 1

@@ -59,6 +59,7 @@ __all__ = ["OutboxPipeline", "OutboxPipelinePart", "RelayCrash", "checkers_for_o
 
 SERVICE = "inventory"
 PROJECTION_NAME = "inventory_levels"
+OUTBOX_NAME = "inventory_outbox"
 
 
 class RelayCrash(Settings):
@@ -197,10 +198,11 @@ class OutboxPipelinePart:
         self.store: Any = None
         if section.transport == "outbox":
             self.store = outbox_store(section.store)
-            transport: Any = OutboxTransport(self.store, clock=world.clock, observer=world.observer)
+            transport: Any = OutboxTransport(self.store, clock=world.clock, observer=world.observer,
+                                             name=OUTBOX_NAME)
         else:
             transport = self.projection
-        self.tbus = TransactionalEventBus(transport, ids=world.ids("events"), observer=world.observer)
+        self.tbus = TransactionalEventBus(transport, ids=world.ids(f"{SERVICE}-events"), observer=world.observer)
         self.relays: list[OutboxRelay] = []
         self.armed: dict[int, RelayCrash] = {}
         self.generations = [0] * section.relays
@@ -276,7 +278,8 @@ class OutboxPipelinePart:
 
     def _worker(self, index: int) -> str:
         generation = self.generations[index]
-        return f"relay-{index}" if generation == 0 else f"relay-{index}.{generation}"
+        worker = f"{SERVICE}-relay-{index}"
+        return worker if generation == 0 else f"{worker}.{generation}"
 
     def _start_relay(self, index: int) -> None:
         section = self.section
