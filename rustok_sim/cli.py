@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -271,7 +272,7 @@ def _print_result(console: Console, name: str, result: object, out: Path) -> Non
     console.print(f"wrote {escape(str(out / 'result.json'))} and {escape(str(out / 'trace.jsonl'))}")
 
 
-def _metric_rows(metrics: dict[str, object], prefix: str = "") -> list[tuple[str, object]]:
+def _metric_rows(metrics: Mapping[str, object], prefix: str = "") -> list[tuple[str, object]]:
     """Each metric with its name; a part's section (``mixed``: ``flood``, ``tenancy``, ...) that is
     too big for one line is opened into ``part.metric`` rows."""
     rows: list[tuple[str, object]] = []
