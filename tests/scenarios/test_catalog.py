@@ -18,6 +18,13 @@ SHORTER: dict[str, list[str]] = {
     "mmck": ["arrivals=5000"],
     "flood": ["flood.duration=25.0"],
     "flood_outbox": ["flood.duration=15.0"],
+    "mixed": ["flood.duration=25.0"],
+}
+
+# Hardened cannot fix these: the deployment itself breaks the invariant (named, with why).
+HARDENED_FAILS: dict[str, set[str]] = {
+    "flood_double_release": {"slot_conservation"},  # hardened saturates at 0 and reports the double release
+    "rollback_without_outbox": {"no_ghosts", "read_model_converges"},  # publishes outside the transaction
 }
 
 
@@ -37,6 +44,14 @@ def test_every_entry_loads_describes_itself_and_runs(name: str) -> None:
     assert result.verdicts, f"{name} produced no verdicts"
     assert result.ok, [v for v in result.verdicts if v.failed]
     json.loads(result.to_json())
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_under_hardened_no_verdict_is_a_known_defect(name: str) -> None:
+    config = load_config(name, [*SHORTER.get(name, []), "profile=hardened"])
+    result = story_named(config.scenario).run(config, 1)
+    assert not [v for v in result.verdicts if v.status == "known-defect"]
+    assert {v.invariant for v in result.verdicts if v.status == "fail"} == HARDENED_FAILS.get(name, set())
 
 
 @pytest.mark.parametrize("scenario", sorted({catalog()[name].scenario for name in ENTRIES}))
