@@ -44,6 +44,7 @@ from rustok_sim.scenarios.engine.config import Profile, Settings, resolve_varian
 from rustok_sim.scenarios.engine.distributions import Exponential, Latency, sampler
 from rustok_sim.scenarios.engine.stats import percentiles
 from rustok_sim.scenarios.engine.world import World
+from rustok_sim.scenarios.faults.handlers import FailingHandler, SecondDispatcher, SlowHandler
 from rustok_sim.scenarios.workloads import Arrivals, Burst, EventMix, Poisson, ZipfTenants, arrival_times
 
 __all__ = ["EventFlood", "FloodPart", "checkers_for_event_flood", "install_event_flood"]
@@ -82,23 +83,6 @@ class BackpressureSection(Settings):
     warning_threshold: float = Field(0.7, gt=0, allow_inf_nan=False)
     critical_threshold: float = Field(0.9, gt=0, le=1.0, allow_inf_nan=False)
     variant: Literal["faithful", "hardened"] | None = None
-
-
-class SlowHandler(Settings):
-    start: float = Field(ge=0, allow_inf_nan=False)
-    duration: float = Field(gt=0, allow_inf_nan=False)
-    factor: float = Field(5.0, gt=0, allow_inf_nan=False, description="service time multiplier")
-
-
-class FailingHandler(Settings):
-    start: float = Field(ge=0, allow_inf_nan=False)
-    duration: float = Field(gt=0, allow_inf_nan=False)
-    probability: float = Field(0.5, ge=0, le=1, allow_inf_nan=False, description="of Err per invocation")
-
-
-class SecondDispatcher(Settings):
-    at: float = Field(ge=0, allow_inf_nan=False, description="virtual second it starts on the same bus")
-    servers: int = Field(2, ge=1, le=10_000)
 
 
 class EventFlood(Settings):

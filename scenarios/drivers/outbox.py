@@ -52,24 +52,15 @@ from rustok_sim.scenarios.engine.config import Profile, Settings, resolve_varian
 from rustok_sim.scenarios.engine.distributions import Exponential, Latency, Lognormal, sampler
 from rustok_sim.scenarios.engine.stats import percentiles
 from rustok_sim.scenarios.engine.world import World
+from rustok_sim.scenarios.faults.relay import RelayCrash
 from rustok_sim.scenarios.workloads import Arrivals, Poisson, ZipfTenants, arrival_times
 
-__all__ = ["OutboxPipeline", "OutboxPipelinePart", "RelayCrash", "checkers_for_outbox_pipeline",
+__all__ = ["OutboxPipeline", "OutboxPipelinePart", "checkers_for_outbox_pipeline",
            "install_outbox_pipeline"]
 
 SERVICE = "inventory"
 PROJECTION_NAME = "inventory_levels"
 OUTBOX_NAME = "inventory_outbox"
-
-
-class RelayCrash(Settings):
-    """One relay crash: relay `relay` is armed at `at` and dies at the next `point` it reaches."""
-
-    at: float = Field(ge=0, allow_inf_nan=False, description="virtual seconds: when the relay is armed")
-    relay: int = Field(0, ge=0, description="which relay (0-based)")
-    point: Literal["after_claim", "after_publish"] = Field(
-        "after_claim", description="after_claim: its batch stays claimed; after_publish: delivered, never marked")
-    restart_delay: float = Field(5.0, ge=0, allow_inf_nan=False, description="seconds until its replacement starts")
 
 
 def _default_crashes() -> list[RelayCrash]:

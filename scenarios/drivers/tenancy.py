@@ -44,13 +44,14 @@ from rustok_sim.scenarios.drivers.redis import (
     SimRedisBackend,
     SimRedisServer,
 )
-from rustok_sim.scenarios.engine.config import Profile, Settings, Window, resolve_variant
+from rustok_sim.scenarios.engine.config import Profile, Settings, resolve_variant
 from rustok_sim.scenarios.engine.distributions import Latency, Lognormal, sampler
 from rustok_sim.scenarios.engine.stats import percentiles
 from rustok_sim.scenarios.engine.world import World
+from rustok_sim.scenarios.faults.redis import RedisOutage
 from rustok_sim.scenarios.workloads import Arrivals, Poisson, ZipfTenants, arrival_times
 
-__all__ = ["BreakerSection", "RedisOutage", "TenantTraffic", "TenantTrafficPart", "checkers_for_tenant_traffic",
+__all__ = ["BreakerSection", "TenantTraffic", "TenantTrafficPart", "checkers_for_tenant_traffic",
            "install_tenant_traffic"]
 
 _STATE_CODE = {"closed": 0.0, "open": 1.0, "half_open": 2.0}
@@ -71,11 +72,6 @@ class BreakerSection(Settings):
                                     success_threshold=self.success_threshold, timeout=self.timeout,
                                     half_open_max_requests=self.half_open_max_requests,
                                     variant=variant)  # type: ignore[arg-type]
-
-
-class RedisOutage(Window):
-    mode: Literal["refused", "blackhole"] = Field("refused", description="refused: at once; blackhole: "
-                                                  "each call waits the client's socket_timeout")
 
 
 class ResolverSection(Settings):

@@ -26,7 +26,6 @@ from pydantic import Field
 
 from rustok_sim.conformance.invariants import Checker
 from rustok_sim.scenarios.drivers.tenancy import (
-    RedisOutage,
     ResolverSection,
     TenantTraffic,
     checkers_for_tenant_traffic,
@@ -37,6 +36,7 @@ from rustok_sim.scenarios.engine.distributions import Latency, Lognormal
 from rustok_sim.scenarios.engine.result import ScenarioResult
 from rustok_sim.scenarios.engine.story import Story
 from rustok_sim.scenarios.engine.world import World
+from rustok_sim.scenarios.faults.redis import RedisOutage
 from rustok_sim.scenarios.workloads import Arrivals, Poisson, ZipfTenants
 
 __all__ = ["STORY", "StampedeConfig", "StampedeTraffic", "episodes", "run"]
