@@ -297,17 +297,11 @@ class FloodPart:
     def drain(self, limit: float) -> simpy.Event:
         """A process that ends when everything published has been handled (or at `limit`
         virtual seconds after production ended)."""
-        env = self.world.env
+        return self.world.drain(self.idle, after=self.section.duration, limit=limit, poll=0.01,
+                                on_idle=self._note_idle)
 
-        def wait() -> Generator[simpy.Event, Any, None]:
-            if env.now < self.section.duration:
-                yield env.timeout(self.section.duration - env.now)
-            deadline = env.now + limit
-            while not self.idle() and env.now < deadline:
-                yield env.timeout(0.01)
-            if self.idle():
-                self.idle_at = env.now
-        return env.process(wait())
+    def _note_idle(self, now: float) -> None:
+        self.idle_at = now
 
     def metrics(self) -> dict[str, Any]:
         counts = dict(self.counts)

@@ -337,17 +337,11 @@ class OutboxPipelinePart:
     def drain(self, limit: float) -> simpy.Event:
         """A process that ends when no row is pending (or `limit` virtual seconds after the
         operations stopped: a faithful relay leaves dead workers' claims pending for good)."""
-        env = self.world.env
+        return self.world.drain(self.idle, after=self.section.duration, limit=limit, poll=0.05,
+                                on_idle=self._note_idle)
 
-        def wait() -> Generator[simpy.Event, Any, None]:
-            if env.now < self.section.duration:
-                yield env.timeout(self.section.duration - env.now)
-            deadline = env.now + limit
-            while not self.idle() and env.now < deadline:
-                yield env.timeout(0.05)
-            if self.idle():
-                self.idle_at = env.now
-        return env.process(wait())
+    def _note_idle(self, now: float) -> None:
+        self.idle_at = now
 
     def metrics(self) -> dict[str, Any]:
         projection = self.projection

@@ -170,6 +170,22 @@ class World:
 
     # -- running --------------------------------------------------------------------------
 
+    def drain(self, idle: Callable[[], bool], *, after: float, limit: float, poll: float,
+              on_idle: Callable[[float], None] | None = None) -> simpy.Event:
+        """A process that waits until virtual time `after`, then polls `idle()` every `poll`
+        seconds for at most `limit` seconds; `on_idle(now)` is called if it became idle."""
+        env = self.env
+
+        def wait() -> Generator[simpy.Event, Any, None]:
+            if env.now < after:
+                yield env.timeout(after - env.now)
+            deadline = env.now + limit
+            while not idle() and env.now < deadline:
+                yield env.timeout(poll)
+            if on_idle is not None and idle():
+                on_idle(env.now)
+        return env.process(wait())
+
     def run(self, until: float | simpy.Event, *, horizon: float | None = None, chunks: int = 100) -> None:
         """Run the world until a virtual time or an event. With a progress hook and a `horizon`
         (the expected end time), run in `chunks` steps and report the fraction done."""
