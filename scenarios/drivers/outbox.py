@@ -36,7 +36,7 @@ from collections.abc import Generator
 from typing import Any, Literal
 
 import simpy
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from rustok_sim.conformance.invariants import Checker, KnownDefect
 from rustok_sim.conformance.invariants import vocabulary as v
@@ -93,6 +93,13 @@ class OutboxPipeline(Settings):
     downstream_failure_probability: float = Field(0.0, ge=0, le=1, allow_inf_nan=False,
                                                   description="chance that a publish fails (the relay retries)")
     crashes: list[RelayCrash] = Field(default_factory=_default_crashes)
+
+    @model_validator(mode="after")
+    def _crashes_name_relays(self) -> OutboxPipeline:
+        for index, crash in enumerate(self.crashes):
+            if crash.relay >= self.relays:
+                raise ValueError(f"crashes[{index}]: relay {crash.relay} does not exist (relays = {self.relays})")
+        return self
 
 
 def _relay_variant(section: OutboxPipeline, profile: Profile) -> str:
@@ -205,8 +212,6 @@ class OutboxPipelinePart:
             for index in range(section.relays):
                 self._start_relay(index)
             for crash in section.crashes:
-                if crash.relay >= section.relays:
-                    raise ValueError(f"crashes: relay {crash.relay} does not exist (relays = {section.relays})")
                 env.process(self._arm(crash))
         if section.rollback_probability > 0:
             world.window(v.ROLLBACKS, SERVICE, 0.0, section.duration,

@@ -94,5 +94,12 @@ def test_the_sqlite_store_gives_the_same_outcome_as_the_in_memory_store() -> Non
 def test_same_seed_same_result_and_a_crash_of_a_missing_relay_is_a_config_error() -> None:
     assert run(rollback(), 7).to_json() == run(rollback(), 7).to_json()
     assert run(rollback(), 7).to_json() != run(rollback(), 8).to_json()
-    with pytest.raises(ValueError, match="relay 5 does not exist"):
-        run(rollback(crashes=[{"at": 1.0, "relay": 5}]), 1)
+    with pytest.raises(ValueError, match=r"crashes\[0\]: relay 5 does not exist"):
+        rollback(crashes=[{"at": 1.0, "relay": 5}])
+
+
+def test_a_bad_crash_on_the_command_line_is_one_message_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from rustok_sim.cli import main
+
+    assert main(["run", "rollback", "--set", "pipeline.relays=1", "--out", "/dev/null/x"]) == 2
+    assert "relay 1 does not exist" in capsys.readouterr().err
