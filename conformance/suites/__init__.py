@@ -1,0 +1,1 @@
+"""Stateful conformance suites, one per component."""

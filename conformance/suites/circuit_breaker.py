@@ -1,0 +1,192 @@
+"""The circuit-breaker suite: a Hypothesis state machine that drives a target and the reference
+side by side under one controlled clock.
+
+Each example draws a config for the suite's variant, builds the reference and the target from it
+(`rustok_sim.conformance.targets.build_target`), then runs steps: admit (`try_acquire`), finish
+an outstanding permit with success or failure, move the clock (including to the exact instant the
+open period ends, and a microsecond before it), reset, and for CB-B and hardened the manual
+``open`` / ``close``. After every step it compares everything observable: whether a call was
+admitted, the rejection's text, state and ``retry_after``, and then the state, the counters,
+``retry_after()`` and every field of ``stats()``. It also checks that each change of the target's
+state is an edge of the variant's transition table (`TRANSITIONS`). A difference fails the example
+with a sentence saying which step, what the target did and what the reference did; Hypothesis
+shrinks it to the shortest such run.
+
+A target that raises something other than `CircuitOpenError` where the reference does not is a
+finding too (reported with the step), never an error of the suite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from rustok_sim.conformance.reference import circuit_breaker as reference_breaker
+from rustok_sim.conformance.targets import Factory, build_target
+from rustok_sim.model.core.clock import ManualClock
+from rustok_sim.model.resilience.circuit_breaker import (
+    TRANSITIONS,
+    CircuitBreakerConfig,
+    CircuitOpenError,
+    CircuitState,
+)
+
+__all__ = ["COMPONENT", "STATS_FIELDS", "breaker_suite"]
+
+COMPONENT = "circuit_breaker"
+STATS_FIELDS = ("state", "total_requests", "total_successes", "total_failures", "total_rejected",
+                "state_transitions", "failure_count", "success_count", "in_flight", "half_open_requests",
+                "last_failure_time")
+_OBSERVED = ("state", "failure_count", "success_count")
+
+
+def _text(value: Any) -> str:
+    return value.value if isinstance(value, CircuitState) else repr(value)
+
+
+class _BreakerSuite(RuleBasedStateMachine):
+    factory: Factory
+    variant: str
+    target_name: str
+
+    @initialize(
+        failure_threshold=st.integers(1, 4),
+        success_threshold=st.integers(1, 4),
+        timeout=st.sampled_from([1.0, 5.0]),
+        half_open_max=st.one_of(st.none(), st.integers(1, 3)),
+    )
+    def setup(self, failure_threshold: int, success_threshold: int, timeout: float,
+              half_open_max: int | None) -> None:
+        if self.variant == "standalone" and half_open_max is None:
+            half_open_max = 2
+        self.config = CircuitBreakerConfig(failure_threshold=failure_threshold, success_threshold=success_threshold,
+                                           timeout=timeout, half_open_max_requests=half_open_max,
+                                           variant=self.variant)  # type: ignore[arg-type]
+        self.clock = ManualClock()
+        self.reference = reference_breaker(self.config, self.clock)
+        self.target = build_target(self.factory, self.config, self.clock, COMPONENT, self.target_name)
+        self.outstanding: list[tuple[Any, Any]] = []
+        self.steps: list[str] = [f"config {self.config.model_dump()}"]
+        self.last_state = "closed"
+
+    # -- comparing -------------------------------------------------------------------------------
+
+    def _differ(self, what: str, target: Any, reference: Any) -> AssertionError:
+        return AssertionError(f"{self.target_name} differs from the reference after {self.steps[-1]!r} "
+                              f"(t={self.clock.now:g}): {what}: target {_text(target)}, reference {_text(reference)}")
+
+    def _same(self, what: str, target: Any, reference: Any) -> None:
+        if isinstance(reference, float) and isinstance(target, (int, float)):
+            if abs(target - reference) > 1e-9:
+                raise self._differ(what, target, reference)
+        elif target != reference:
+            raise self._differ(what, target, reference)
+
+    def _both(self, action: str, call: Any) -> tuple[tuple[str, Any], tuple[str, Any]]:
+        """Run one operation on each; an outcome is ("ok", value) or ("error", exception)."""
+        self.steps.append(action)
+        outcomes = []
+        for breaker in (self.target, self.reference):
+            try:
+                outcomes.append(("ok", call(breaker)))
+            except Exception as exc:  # noqa: BLE001 - any error is an observable outcome
+                outcomes.append(("error", exc))
+        return outcomes[0], outcomes[1]
+
+    def _same_outcome(self, target: tuple[str, Any], reference: tuple[str, Any]) -> None:
+        if target[0] != reference[0]:
+            describe = {"ok": "returned", "error": "raised"}
+            detail = lambda o: f"{describe[o[0]]} {type(o[1]).__name__}: {o[1]}" if o[0] == "error" else "returned"  # noqa: E731
+            raise self._differ("outcome", detail(target), detail(reference))
+        if target[0] == "error":
+            t, r = target[1], reference[1]
+            self._same("error kind", type(t).__name__, type(r).__name__)
+            if isinstance(r, CircuitOpenError):
+                self._same("rejection text", str(t), str(r))
+                self._same("rejection state", getattr(t, "state", None), r.state)
+                self._same("rejection retry_after", getattr(t, "retry_after", None), r.retry_after)
+
+    # -- rules --------------------------------------------------------------------------------------
+
+    @rule(seconds=st.sampled_from([0.0, 0.25, 1.0, 5.0, 30.0, "to_deadline", "before_deadline"]))
+    def advance(self, seconds: float | str) -> None:
+        if isinstance(seconds, str):
+            wait = self.reference.retry_after()
+            if not wait:
+                return
+            seconds = wait if seconds == "to_deadline" else max(wait - 1e-6, 0.0)
+        self.steps.append(f"advance {seconds:g}")
+        self.clock.advance(seconds)
+
+    @rule(count=st.integers(1, 4))
+    def acquire(self, count: int) -> None:
+        for _ in range(count):
+            target, reference = self._both("try_acquire", lambda b: b.try_acquire())
+            self._same_outcome(target, reference)
+            if reference[0] == "ok":
+                self.outstanding.append((target[1], reference[1]))
+
+    @rule(outcomes=st.lists(st.booleans(), min_size=1, max_size=6))
+    def calls(self, outcomes: list[bool]) -> None:
+        """Whole calls in a row (admit, then finish at once): how a breaker trips and closes."""
+        for success in outcomes:
+            target, reference = self._both("try_acquire", lambda b: b.try_acquire())
+            self._same_outcome(target, reference)
+            if reference[0] != "ok":
+                continue
+            self._finish_pair(success, target[1], reference[1])
+
+    @precondition(lambda self: self.outstanding)
+    @rule(index=st.integers(0, 100), success=st.booleans())
+    def finish(self, index: int, success: bool) -> None:
+        self._finish_pair(success, *self.outstanding.pop(index % len(self.outstanding)))
+
+    def _finish_pair(self, success: bool, target_permit: Any, reference_permit: Any) -> None:
+        method = "on_success" if success else "on_failure"
+        permits = {id(self.target): target_permit, id(self.reference): reference_permit}
+        self._same_outcome(*self._both(method, lambda b: getattr(b, method)(permits[id(b)])))
+
+    @precondition(lambda self: self.variant != "standalone")
+    @rule(action=st.sampled_from(["open", "close"]))
+    def manual(self, action: str) -> None:
+        target, reference = self._both(action, lambda b: getattr(b, action)())
+        self._same_outcome(target, reference)
+
+    @rule()
+    def reset(self) -> None:
+        target, reference = self._both("reset", lambda b: b.reset())
+        self._same_outcome(target, reference)
+
+    # -- after every step ---------------------------------------------------------------------------
+
+    @invariant()
+    def observably_the_same(self) -> None:
+        if not hasattr(self, "target"):
+            return
+        target, reference = self.target, self.reference
+        for name in _OBSERVED:
+            self._same(name, getattr(target, name), getattr(reference, name))
+        self._same("retry_after()", target.retry_after(), reference.retry_after())
+        target_stats, reference_stats = target.stats(), reference.stats()
+        for name in STATS_FIELDS:
+            self._same(f"stats().{name}", getattr(target_stats, name, None), getattr(reference_stats, name))
+
+    @invariant()
+    def moves_are_edges_of_the_table(self) -> None:
+        if not hasattr(self, "target"):
+            return
+        state = self.target.state.value
+        if state != self.last_state:
+            edges = [e for e in TRANSITIONS.for_variant(self.variant) if (e.source, e.target) == (self.last_state, state)]
+            if not edges:
+                raise AssertionError(f"{self.target_name} moved {self.last_state} -> {state} after "
+                                     f"{self.steps[-1]!r}: not an edge of the {self.variant} table")
+            self.last_state = state
+
+
+def breaker_suite(factory: Factory, variant: str, name: str = "target") -> type[RuleBasedStateMachine]:
+    """The suite's state machine for one target factory and one breaker variant."""
+    return type(f"BreakerSuite_{variant}", (_BreakerSuite,),
+                {"factory": staticmethod(factory), "variant": variant, "target_name": name})
