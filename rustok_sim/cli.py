@@ -247,6 +247,71 @@ def run_scenario(target: str, overrides: tuple[str, ...], seed: int, profile: st
         raise click.exceptions.Exit(1)
 
 
+@app.command("conform")
+@click.option("--component", "components", multiple=True, metavar="C",
+              help="A component to check (repeatable; default: every component with a suite).")
+@click.option("--variant", "variants", multiple=True, metavar="V",
+              help="A variant of the component (repeatable; default: all of them).")
+@click.option("--target", "targets", multiple=True, metavar="C=module:factory",
+              help="The implementation to check for component C (default: the reference).")
+@click.option("--profile", type=click.Choice(["ci", "thorough"]), default="ci", show_default=True,
+              help="ci: fast and derandomized; thorough: many more examples.")
+@click.option("--self-test", is_flag=True, help="Run every suite against every mutant; fail if one survives.")
+@click.option("--json", "json_name", type=str, metavar="FILE", help="Also write the verdicts as JSON.")
+def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tuple[str, ...], profile: str,
+            self_test: bool, json_name: str | None) -> None:
+    """Check implementations against the reference model: exit 0 conformant, 1 a violation
+    (or a surviving mutant), 2 a usage error."""
+    from rustok_sim.conformance import gate
+
+    json_path = _writable_output(json_name)
+    try:
+        chosen = [gate.component_named(name) for name in components] or list(gate.COMPONENTS.values())
+        plugged = gate.parse_targets(targets)
+        console = _console()
+        if self_test:
+            matrix = gate.self_test(chosen, profile)  # type: ignore[arg-type]
+            table = Table(title="mutant kill matrix", title_justify="left")
+            for column in ("component", "mutant", "variant", "result"):
+                table.add_column(column)
+            for component_name, mutant, variant, killed in matrix:
+                table.add_row(component_name, mutant, variant, "[green]killed[/]" if killed else "[red]SURVIVED[/]")
+            console.print(table)
+            survivors = [row for row in matrix if not row[3]]
+            if json_path is not None:
+                _write_text(json_path, json.dumps([{"component": c, "mutant": m, "variant": v, "killed": k}
+                                                   for c, m, v, k in matrix], indent=2) + "\n")
+            console.print(f"{len(matrix) - len(survivors)} of {len(matrix)} mutant runs killed")
+            if survivors:
+                raise click.exceptions.Exit(1)
+            return
+        config = gate.suite_settings(profile)  # type: ignore[arg-type]
+        verdicts = []
+        for component in chosen:
+            spec, factory = plugged.get(component.name, ("reference", component.reference))
+            for variant in variants or component.variants:
+                verdicts.append(gate.run_suite(component, variant, factory, spec, config))
+    except gate.GateError as exc:
+        raise ConfigUsageError(str(exc)) from None
+    table = Table(title=f"conformance ({profile})", title_justify="left")
+    for column in ("component", "variant", "target", "verdict", "detail"):
+        table.add_column(column)
+    for verdict in verdicts:
+        colour = "green" if verdict.status == "conformant" else "red"
+        table.add_row(verdict.component, verdict.variant, escape(verdict.target),
+                      f"[{colour}]{verdict.status}[/]", escape(verdict.detail))
+    console.print(table)
+    for verdict in verdicts:
+        if verdict.status == "violation" and verdict.steps:
+            console.print(f"[bold]counterexample[/] ({verdict.component}, {verdict.variant}):")
+            for number, step in enumerate(verdict.steps, 1):
+                console.print(f"  {number}. {escape(step)}")
+    if json_path is not None:
+        _write_text(json_path, json.dumps([v.as_dict() for v in verdicts], indent=2) + "\n")
+    if any(v.status == "violation" for v in verdicts):
+        raise click.exceptions.Exit(1)
+
+
 def _print_result(console: Console, name: str, result: object, out: Path) -> None:
     from rustok_sim.scenarios.engine.result import ScenarioResult
 

@@ -1,0 +1,135 @@
+"""The conformance gate: which suites exist, how a profile sizes them, and running a suite (or the
+mutant self-test) to a verdict.
+
+A suite run ends in one `SuiteVerdict`: ``conformant`` (the budget of examples found no
+difference), or ``violation`` with the counterexample's message (the step and the observable
+that differed) and the steps that led there. Hypothesis shrinks a violation before it is
+reported, except in the self-test, where one failing example is enough to call a mutant killed.
+
+Components so far: ``circuit_breaker`` (all three variants). The other suites of issue 11
+(backpressure, bus and dispatcher, relay, resolver cache) are still to come.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+
+from rustok_sim.conformance.mutants import circuit_breaker as breaker_mutants
+from rustok_sim.conformance.reference import circuit_breaker as reference_breaker
+from rustok_sim.conformance.suites.circuit_breaker import breaker_suite
+from rustok_sim.conformance.targets import Factory, TargetError, load_factory
+
+__all__ = ["COMPONENTS", "PROFILES", "Component", "GateError", "SuiteVerdict", "run_suite", "self_test",
+           "suite_settings"]
+
+Profile = Literal["ci", "thorough"]
+
+
+class GateError(ValueError):
+    """A usage error of the gate (unknown component or variant, bad target): exit 2."""
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    variants: tuple[str, ...]
+    suite: Callable[[Factory, str, str], type[RuleBasedStateMachine]]
+    reference: Factory
+    mutants: Mapping[str, Factory]
+
+
+COMPONENTS: dict[str, Component] = {
+    "circuit_breaker": Component("circuit_breaker", ("resilience", "standalone", "hardened"), breaker_suite,
+                                 reference_breaker, breaker_mutants.MUTANTS),
+}
+
+PROFILES: dict[str, tuple[int, int]] = {"ci": (200, 40), "thorough": (2000, 100)}
+"""profile -> (examples per suite and variant, steps per example)."""
+
+
+def suite_settings(profile: Profile, *, shrink: bool = True) -> settings:
+    """The Hypothesis settings of a profile: ``ci`` is derandomized (the same examples every
+    run); ``thorough`` explores many more, randomly."""
+    if profile not in PROFILES:
+        raise GateError(f"unknown profile {profile!r}; use ci or thorough")
+    phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if shrink else [])
+    examples, steps = PROFILES[profile]
+    return settings(derandomize=profile == "ci", database=None, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow], report_multiple_bugs=False,
+                    phases=phases, max_examples=examples, stateful_step_count=steps)
+
+
+@dataclass
+class SuiteVerdict:
+    component: str
+    variant: str
+    target: str
+    status: Literal["conformant", "violation"]
+    detail: str = ""
+    steps: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"component": self.component, "variant": self.variant, "target": self.target,
+                "status": self.status, "detail": self.detail, "steps": self.steps}
+
+
+def component_named(name: str) -> Component:
+    component = COMPONENTS.get(name)
+    if component is None:
+        close = difflib.get_close_matches(name, list(COMPONENTS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(COMPONENTS))}"
+        raise GateError(f"unknown component {name!r}{hint}")
+    return component
+
+
+def parse_targets(specs: Sequence[str]) -> dict[str, tuple[str, Factory]]:
+    """``COMPONENT=module:factory`` options, checked: component -> (spec, factory)."""
+    out: dict[str, tuple[str, Factory]] = {}
+    for spec in specs:
+        name, equals, target = spec.partition("=")
+        if not equals:
+            raise GateError(f"--target {spec!r}: expected COMPONENT=module:factory")
+        component_named(name)
+        try:
+            out[name] = (target, load_factory(target))
+        except TargetError as exc:
+            raise GateError(str(exc)) from None
+    return out
+
+
+def run_suite(component: Component, variant: str, factory: Factory, target: str, config: settings) -> SuiteVerdict:
+    if variant not in component.variants:
+        raise GateError(f"{component.name} has no variant {variant!r}; variants: {', '.join(component.variants)}")
+    machine = component.suite(factory, variant, target)
+    seen: list[list[str]] = []
+
+    def keep_steps(self: Any) -> None:
+        if hasattr(self, "steps"):
+            seen.append(list(self.steps))
+    runner = type(machine.__name__, (machine,), {"teardown": keep_steps})
+    try:
+        run_state_machine_as_test(runner, settings=config)
+    except TargetError as exc:
+        raise GateError(str(exc)) from None
+    except AssertionError as exc:
+        return SuiteVerdict(component.name, variant, target, "violation", str(exc), seen[-1] if seen else [])
+    return SuiteVerdict(component.name, variant, target, "conformant")
+
+
+def self_test(components: Sequence[Component], profile: Profile) -> list[tuple[str, str, str, bool]]:
+    """Every mutant of each component against its suite in every variant: (component, mutant,
+    variant, killed)."""
+    config = suite_settings(profile, shrink=False)
+    matrix = []
+    for component in components:
+        for mutant, factory in component.mutants.items():
+            for variant in component.variants:
+                verdict = run_suite(component, variant, factory, mutant, config)
+                matrix.append((component.name, mutant, variant, verdict.status == "violation"))
+    return matrix

@@ -1,0 +1,58 @@
+"""`rustok-sim conform`: exit 0 for the reference, 1 with a readable shrunk counterexample for a
+broken target, 2 for a usage error; the self-test kills every mutant."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rustok_sim.cli import main
+
+MUTANT = "rustok_sim.conformance.mutants.circuit_breaker:threshold_off_by_one"
+
+
+def test_the_reference_is_conformant(tmp_path: Path) -> None:
+    out = tmp_path / "verdicts.json"
+    assert main(["conform", "--component", "circuit_breaker", "--variant", "resilience", "--json", str(out)]) == 0
+    [verdict] = json.loads(out.read_text())
+    assert verdict["status"] == "conformant" and verdict["target"] == "reference"
+
+
+def test_a_broken_target_is_a_violation_with_a_short_counterexample(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "verdicts.json"
+    assert main(["conform", "--target", f"circuit_breaker={MUTANT}", "--variant", "standalone",
+                 "--json", str(out)]) == 1
+    [verdict] = json.loads(out.read_text())
+    assert verdict["status"] == "violation" and "differs from the reference" in verdict["detail"]
+    assert verdict["steps"][0].startswith("config ")
+    assert 2 <= len(verdict["steps"]) <= 12  # shrunk: the config, a few calls, the difference
+    assert "counterexample" in capsys.readouterr().out
+
+
+def test_the_self_test_kills_every_mutant(tmp_path: Path) -> None:
+    out = tmp_path / "matrix.json"
+    assert main(["conform", "--self-test", "--json", str(out)]) == 0
+    matrix = json.loads(out.read_text())
+    assert len(matrix) >= 15 and all(row["killed"] for row in matrix)
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--component", "circuit_breakr"], "did you mean 'circuit_breaker'"),
+    (["--variant", "nope"], "has no variant 'nope'"),
+    (["--target", "circuit_breaker"], "expected COMPONENT=module:factory"),
+    (["--target", "circuit_breaker=no_such_module_xyz:f"], "cannot import module"),
+    (["--target", "cache=rustok_sim.conformance.reference:circuit_breaker"], "unknown component 'cache'"),
+    (["--target", "circuit_breaker=rustok_sim.conformance.gate:PROFILES"], "not a factory"),
+])
+def test_usage_errors_are_one_message_and_exit_2(argv: list[str], message: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conform", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_factory_that_returns_no_breaker_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conform", "--target", "circuit_breaker=builtins:slice", "--variant", "hardened"]) == 2
+    assert "does not speak the circuit_breaker protocol" in capsys.readouterr().err
