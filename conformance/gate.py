@@ -6,8 +6,8 @@ difference), or ``violation`` with the counterexample's message (the step and th
 that differed) and the steps that led there. Hypothesis shrinks a violation before it is
 reported, except in the self-test, where one failing example is enough to call a mutant killed.
 
-Components so far: ``circuit_breaker`` (all three variants). The other suites of issue 11
-(backpressure, bus and dispatcher, relay, resolver cache) are still to come.
+Components so far: ``circuit_breaker`` (all three variants) and ``backpressure`` (both). The
+other suites of issue 11 (bus and dispatcher, relay, resolver cache) are still to come.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ from typing import Any, Literal
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
+from rustok_sim.conformance.mutants import backpressure as backpressure_mutants
 from rustok_sim.conformance.mutants import circuit_breaker as breaker_mutants
 from rustok_sim.conformance.reference import circuit_breaker as reference_breaker
+from rustok_sim.conformance.suites.backpressure import backpressure_suite, reference_backpressure
 from rustok_sim.conformance.suites.circuit_breaker import breaker_suite
 from rustok_sim.conformance.targets import Factory, TargetError, load_factory
 
@@ -47,6 +49,8 @@ class Component:
 COMPONENTS: dict[str, Component] = {
     "circuit_breaker": Component("circuit_breaker", ("resilience", "standalone", "hardened"), breaker_suite,
                                  reference_breaker, breaker_mutants.MUTANTS),
+    "backpressure": Component("backpressure", ("faithful", "hardened"), backpressure_suite,
+                              reference_backpressure, backpressure_mutants.MUTANTS),
 }
 
 PROFILES: dict[str, tuple[int, int]] = {"ci": (200, 40), "thorough": (2000, 100)}

@@ -266,8 +266,13 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
 
     json_path = _writable_output(json_name)
     try:
-        chosen = [gate.component_named(name) for name in components] or list(gate.COMPONENTS.values())
         plugged = gate.parse_targets(targets)
+        names = components or tuple(plugged) or tuple(gate.COMPONENTS)
+        chosen = [gate.component_named(name) for name in names]
+        for variant in variants:
+            if not any(variant in c.variants for c in chosen):
+                raise gate.GateError(f"no chosen component has variant {variant!r}; variants: "
+                                     + "; ".join(f"{c.name}: {', '.join(c.variants)}" for c in chosen))
         console = _console()
         if self_test:
             matrix = gate.self_test(chosen, profile)  # type: ignore[arg-type]
@@ -289,7 +294,8 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
         verdicts = []
         for component in chosen:
             spec, factory = plugged.get(component.name, ("reference", component.reference))
-            for variant in variants or component.variants:
+            wanted = [v for v in variants if v in component.variants] if variants else list(component.variants)
+            for variant in wanted:
                 verdicts.append(gate.run_suite(component, variant, factory, spec, config))
     except gate.GateError as exc:
         raise ConfigUsageError(str(exc)) from None

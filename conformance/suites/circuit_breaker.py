@@ -24,13 +24,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from rustok_sim.conformance.reference import circuit_breaker as reference_breaker
+from rustok_sim.conformance.suites.differential import DifferentialMachine
 from rustok_sim.conformance.targets import Factory, build_target
 from rustok_sim.model.core.clock import ManualClock
 from rustok_sim.model.resilience.circuit_breaker import (
     TRANSITIONS,
     CircuitBreakerConfig,
-    CircuitOpenError,
-    CircuitState,
 )
 
 __all__ = ["COMPONENT", "STATS_FIELDS", "breaker_suite"]
@@ -42,14 +41,13 @@ STATS_FIELDS = ("state", "total_requests", "total_successes", "total_failures", 
 _OBSERVED = ("state", "failure_count", "success_count")
 
 
-def _text(value: Any) -> str:
-    return value.value if isinstance(value, CircuitState) else repr(value)
-
-
-class _BreakerSuite(RuleBasedStateMachine):
+class _BreakerSuite(DifferentialMachine):
     factory: Factory
-    variant: str
-    target_name: str
+    table = TRANSITIONS
+    error_fields = ("state", "retry_after")
+
+    def now(self) -> float | None:
+        return self.clock.now if hasattr(self, "clock") else None
 
     @initialize(
         failure_threshold=st.integers(1, 4),
@@ -71,43 +69,6 @@ class _BreakerSuite(RuleBasedStateMachine):
         self.steps: list[str] = [f"config {self.config.model_dump()}"]
         self.last_state = "closed"
 
-    # -- comparing -------------------------------------------------------------------------------
-
-    def _differ(self, what: str, target: Any, reference: Any) -> AssertionError:
-        return AssertionError(f"{self.target_name} differs from the reference after {self.steps[-1]!r} "
-                              f"(t={self.clock.now:g}): {what}: target {_text(target)}, reference {_text(reference)}")
-
-    def _same(self, what: str, target: Any, reference: Any) -> None:
-        if isinstance(reference, float) and isinstance(target, (int, float)):
-            if abs(target - reference) > 1e-9:
-                raise self._differ(what, target, reference)
-        elif target != reference:
-            raise self._differ(what, target, reference)
-
-    def _both(self, action: str, call: Any) -> tuple[tuple[str, Any], tuple[str, Any]]:
-        """Run one operation on each; an outcome is ("ok", value) or ("error", exception)."""
-        self.steps.append(action)
-        outcomes = []
-        for breaker in (self.target, self.reference):
-            try:
-                outcomes.append(("ok", call(breaker)))
-            except Exception as exc:  # noqa: BLE001 - any error is an observable outcome
-                outcomes.append(("error", exc))
-        return outcomes[0], outcomes[1]
-
-    def _same_outcome(self, target: tuple[str, Any], reference: tuple[str, Any]) -> None:
-        if target[0] != reference[0]:
-            describe = {"ok": "returned", "error": "raised"}
-            detail = lambda o: f"{describe[o[0]]} {type(o[1]).__name__}: {o[1]}" if o[0] == "error" else "returned"  # noqa: E731
-            raise self._differ("outcome", detail(target), detail(reference))
-        if target[0] == "error":
-            t, r = target[1], reference[1]
-            self._same("error kind", type(t).__name__, type(r).__name__)
-            if isinstance(r, CircuitOpenError):
-                self._same("rejection text", str(t), str(r))
-                self._same("rejection state", getattr(t, "state", None), r.state)
-                self._same("rejection retry_after", getattr(t, "retry_after", None), r.retry_after)
-
     # -- rules --------------------------------------------------------------------------------------
 
     @rule(seconds=st.sampled_from([0.0, 0.25, 1.0, 5.0, 30.0, "to_deadline", "before_deadline"]))
@@ -116,15 +77,17 @@ class _BreakerSuite(RuleBasedStateMachine):
             wait = self.reference.retry_after()
             if not wait:
                 return
-            seconds = wait if seconds == "to_deadline" else max(wait - 1e-6, 0.0)
-        self.steps.append(f"advance {seconds:g}")
-        self.clock.advance(seconds)
+            step = wait if seconds == "to_deadline" else max(wait - 1e-6, 0.0)
+        else:
+            step = seconds
+        self.steps.append(f"advance {step:g}")
+        self.clock.advance(step)
 
     @rule(count=st.integers(1, 4))
     def acquire(self, count: int) -> None:
         for _ in range(count):
-            target, reference = self._both("try_acquire", lambda b: b.try_acquire())
-            self._same_outcome(target, reference)
+            target, reference = self.both("try_acquire", lambda b: b.try_acquire())
+            self.same_outcome(target, reference)
             if reference[0] == "ok":
                 self.outstanding.append((target[1], reference[1]))
 
@@ -132,8 +95,8 @@ class _BreakerSuite(RuleBasedStateMachine):
     def calls(self, outcomes: list[bool]) -> None:
         """Whole calls in a row (admit, then finish at once): how a breaker trips and closes."""
         for success in outcomes:
-            target, reference = self._both("try_acquire", lambda b: b.try_acquire())
-            self._same_outcome(target, reference)
+            target, reference = self.both("try_acquire", lambda b: b.try_acquire())
+            self.same_outcome(target, reference)
             if reference[0] != "ok":
                 continue
             self._finish_pair(success, target[1], reference[1])
@@ -146,18 +109,18 @@ class _BreakerSuite(RuleBasedStateMachine):
     def _finish_pair(self, success: bool, target_permit: Any, reference_permit: Any) -> None:
         method = "on_success" if success else "on_failure"
         permits = {id(self.target): target_permit, id(self.reference): reference_permit}
-        self._same_outcome(*self._both(method, lambda b: getattr(b, method)(permits[id(b)])))
+        self.same_outcome(*self.both(method, lambda b: getattr(b, method)(permits[id(b)])))
 
     @precondition(lambda self: self.variant != "standalone")
     @rule(action=st.sampled_from(["open", "close"]))
     def manual(self, action: str) -> None:
-        target, reference = self._both(action, lambda b: getattr(b, action)())
-        self._same_outcome(target, reference)
+        target, reference = self.both(action, lambda b: getattr(b, action)())
+        self.same_outcome(target, reference)
 
     @rule()
     def reset(self) -> None:
-        target, reference = self._both("reset", lambda b: b.reset())
-        self._same_outcome(target, reference)
+        target, reference = self.both("reset", lambda b: b.reset())
+        self.same_outcome(target, reference)
 
     # -- after every step ---------------------------------------------------------------------------
 
@@ -167,23 +130,11 @@ class _BreakerSuite(RuleBasedStateMachine):
             return
         target, reference = self.target, self.reference
         for name in _OBSERVED:
-            self._same(name, getattr(target, name), getattr(reference, name))
-        self._same("retry_after()", target.retry_after(), reference.retry_after())
+            self.same(name, getattr(target, name), getattr(reference, name))
+        self.same("retry_after()", target.retry_after(), reference.retry_after())
         target_stats, reference_stats = target.stats(), reference.stats()
         for name in STATS_FIELDS:
-            self._same(f"stats().{name}", getattr(target_stats, name, None), getattr(reference_stats, name))
-
-    @invariant()
-    def moves_are_edges_of_the_table(self) -> None:
-        if not hasattr(self, "target"):
-            return
-        state = self.target.state.value
-        if state != self.last_state:
-            edges = [e for e in TRANSITIONS.for_variant(self.variant) if (e.source, e.target) == (self.last_state, state)]
-            if not edges:
-                raise AssertionError(f"{self.target_name} moved {self.last_state} -> {state} after "
-                                     f"{self.steps[-1]!r}: not an edge of the {self.variant} table")
-            self.last_state = state
+            self.same(f"stats().{name}", getattr(target_stats, name, None), getattr(reference_stats, name))
 
 
 def breaker_suite(factory: Factory, variant: str, name: str = "target") -> type[RuleBasedStateMachine]:

@@ -41,7 +41,7 @@ def test_the_self_test_kills_every_mutant(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--component", "circuit_breakr"], "did you mean 'circuit_breaker'"),
-    (["--variant", "nope"], "has no variant 'nope'"),
+    (["--variant", "nope"], "no chosen component has variant 'nope'"),
     (["--target", "circuit_breaker"], "expected COMPONENT=module:factory"),
     (["--target", "circuit_breaker=no_such_module_xyz:f"], "cannot import module"),
     (["--target", "cache=rustok_sim.conformance.reference:circuit_breaker"], "unknown component 'cache'"),

@@ -1,0 +1,92 @@
+"""What every differential suite shares: run one operation on the target and on the reference,
+compare the outcomes (a value, or an error of the same kind, text and fields), say precisely what
+differed after which step, and check that each change of the target's state is an edge of the
+component's transition table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import Any
+
+from hypothesis.stateful import RuleBasedStateMachine, invariant
+
+from rustok_sim.model.core.transitions import TransitionTable
+
+__all__ = ["DifferentialMachine"]
+
+Outcome = tuple[str, Any]
+
+
+def _text(value: Any) -> str:
+    return str(value.value) if isinstance(value, Enum) else repr(value)
+
+
+def _described(outcome: Outcome) -> str:
+    kind, value = outcome
+    return f"raised {type(value).__name__}: {value}" if kind == "error" else "returned"
+
+
+class DifferentialMachine(RuleBasedStateMachine):
+    target_name: str = "target"
+    variant: str = ""
+    table: TransitionTable
+    error_fields: tuple[str, ...] = ()
+    """Attributes of an error both sides raised that must be equal (besides its kind and text)."""
+
+    target: Any
+    reference: Any
+    steps: list[str]
+    last_state: str
+
+    def now(self) -> float | None:
+        return None
+
+    def _differ(self, what: str, target: Any, reference: Any) -> AssertionError:
+        when = f" (t={self.now():g})" if self.now() is not None else ""
+        return AssertionError(f"{self.target_name} differs from the reference after {self.steps[-1]!r}{when}: "
+                              f"{what}: target {_text(target)}, reference {_text(reference)}")
+
+    def same(self, what: str, target: Any, reference: Any) -> None:
+        if isinstance(reference, float) and isinstance(target, (int, float)) and not isinstance(target, bool):
+            if abs(target - reference) > 1e-9:
+                raise self._differ(what, target, reference)
+        elif target != reference:
+            raise self._differ(what, target, reference)
+
+    def both(self, action: str, call: Callable[[Any], Any]) -> tuple[Outcome, Outcome]:
+        """Run one operation on each; an outcome is ("ok", value) or ("error", exception)."""
+        self.steps.append(action)
+        outcomes: list[Outcome] = []
+        for side in (self.target, self.reference):
+            try:
+                outcomes.append(("ok", call(side)))
+            except Exception as exc:  # noqa: BLE001 - any error is an observable outcome
+                outcomes.append(("error", exc))
+        return outcomes[0], outcomes[1]
+
+    def same_outcome(self, target: Outcome, reference: Outcome, *, compare_values: bool = False) -> None:
+        if target[0] != reference[0]:
+            raise self._differ("outcome", _described(target), _described(reference))
+        if target[0] == "ok":
+            if compare_values:
+                self.same("returned", target[1], reference[1])
+            return
+        t, r = target[1], reference[1]
+        self.same("error kind", type(t).__name__, type(r).__name__)
+        self.same("error text", str(t), str(r))
+        for name in self.error_fields:
+            if hasattr(r, name):
+                self.same(f"error {name}", getattr(t, name, None), getattr(r, name))
+
+    @invariant()
+    def moves_are_edges_of_the_table(self) -> None:
+        if not hasattr(self, "target"):
+            return
+        state = self.target.state.value
+        if state != self.last_state:
+            edges = [e for e in self.table.for_variant(self.variant) if (e.source, e.target) == (self.last_state, state)]
+            if not edges:
+                raise AssertionError(f"{self.target_name} moved {self.last_state} -> {state} after "
+                                     f"{self.steps[-1]!r}: not an edge of the {self.variant} table")
+            self.last_state = state
