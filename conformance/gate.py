@@ -20,6 +20,7 @@ from typing import Any, Literal
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
+from rustok_sim.conformance.exec_target import TargetProtocolError, exec_factory
 from rustok_sim.conformance.mutants import backpressure as backpressure_mutants
 from rustok_sim.conformance.mutants import circuit_breaker as breaker_mutants
 from rustok_sim.conformance.reference import circuit_breaker as reference_breaker
@@ -100,6 +101,15 @@ def parse_targets(specs: Sequence[str]) -> dict[str, tuple[str, Factory]]:
         if not equals:
             raise GateError(f"--target {spec!r}: expected COMPONENT=module:factory")
         component_named(name)
+        if target.startswith("exec:"):
+            command = target[len("exec:"):].strip()
+            if not command:
+                raise GateError(f"--target {spec!r}: exec: needs a command")
+            try:
+                out[name] = (target, exec_factory(name, command))
+            except ValueError as exc:
+                raise GateError(f"--target {spec!r}: {exc}") from None
+            continue
         try:
             out[name] = (target, load_factory(target))
         except TargetError as exc:
@@ -123,6 +133,10 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
         raise GateError(str(exc)) from None
     except AssertionError as exc:
         return SuiteVerdict(component.name, variant, target, "violation", str(exc), seen[-1] if seen else [])
+    except TargetProtocolError as exc:  # raised while reading the target's state after a step
+        steps = seen[-1] if seen else []
+        after = f" after {steps[-1]!r}" if steps else ""
+        return SuiteVerdict(component.name, variant, target, "violation", f"{target} failed{after}: {exc}", steps)
     return SuiteVerdict(component.name, variant, target, "conformant")
 
 

@@ -299,6 +299,11 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
                 verdicts.append(gate.run_suite(component, variant, factory, spec, config))
     except gate.GateError as exc:
         raise ConfigUsageError(str(exc)) from None
+    finally:
+        for _spec, factory in locals().get("plugged", {}).values():
+            close = getattr(factory, "close", None)
+            if close is not None:
+                close()
     table = Table(title=f"conformance ({profile})", title_justify="left")
     for column in ("component", "variant", "target", "verdict", "detail"):
         table.add_column(column)
