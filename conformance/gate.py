@@ -20,6 +20,7 @@ from typing import Any, Literal
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
+from rustok_sim.conformance.coverage import EdgeCoverage
 from rustok_sim.conformance.exec_target import TargetProtocolError, exec_factory
 from rustok_sim.conformance.mutants import backpressure as backpressure_mutants
 from rustok_sim.conformance.mutants import circuit_breaker as breaker_mutants
@@ -27,6 +28,9 @@ from rustok_sim.conformance.reference import circuit_breaker as reference_breake
 from rustok_sim.conformance.suites.backpressure import backpressure_suite, reference_backpressure
 from rustok_sim.conformance.suites.circuit_breaker import breaker_suite
 from rustok_sim.conformance.targets import Factory, TargetError, load_factory
+from rustok_sim.model.core.transitions import TransitionTable
+from rustok_sim.model.resilience.backpressure import TRANSITIONS as BACKPRESSURE_TABLE
+from rustok_sim.model.resilience.circuit_breaker import TRANSITIONS as BREAKER_TABLE
 
 __all__ = ["COMPONENTS", "PROFILES", "Component", "GateError", "SuiteVerdict", "run_suite", "self_test",
            "suite_settings"]
@@ -44,14 +48,15 @@ class Component:
     variants: tuple[str, ...]
     suite: Callable[[Factory, str, str], type[RuleBasedStateMachine]]
     reference: Factory
+    table: TransitionTable
     mutants: Mapping[str, Factory]
 
 
 COMPONENTS: dict[str, Component] = {
     "circuit_breaker": Component("circuit_breaker", ("resilience", "standalone", "hardened"), breaker_suite,
-                                 reference_breaker, breaker_mutants.MUTANTS),
+                                 reference_breaker, BREAKER_TABLE, breaker_mutants.MUTANTS),
     "backpressure": Component("backpressure", ("faithful", "hardened"), backpressure_suite,
-                              reference_backpressure, backpressure_mutants.MUTANTS),
+                              reference_backpressure, BACKPRESSURE_TABLE, backpressure_mutants.MUTANTS),
 }
 
 PROFILES: dict[str, tuple[int, int]] = {"ci": (200, 40), "thorough": (2000, 100)}
@@ -78,10 +83,11 @@ class SuiteVerdict:
     status: Literal["conformant", "violation"]
     detail: str = ""
     steps: list[str] = field(default_factory=list)
+    coverage: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"component": self.component, "variant": self.variant, "target": self.target,
-                "status": self.status, "detail": self.detail, "steps": self.steps}
+                "status": self.status, "detail": self.detail, "steps": self.steps, "coverage": self.coverage}
 
 
 def component_named(name: str) -> Component:
@@ -121,23 +127,26 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
     if variant not in component.variants:
         raise GateError(f"{component.name} has no variant {variant!r}; variants: {', '.join(component.variants)}")
     machine = component.suite(factory, variant, target)
+    coverage = EdgeCoverage()
     seen: list[list[str]] = []
 
     def keep_steps(self: Any) -> None:
         if hasattr(self, "steps"):
             seen.append(list(self.steps))
-    runner = type(machine.__name__, (machine,), {"teardown": keep_steps})
+    runner = type(machine.__name__, (machine,), {"teardown": keep_steps, "coverage": coverage})
     try:
         run_state_machine_as_test(runner, settings=config)
     except TargetError as exc:
         raise GateError(str(exc)) from None
     except AssertionError as exc:
-        return SuiteVerdict(component.name, variant, target, "violation", str(exc), seen[-1] if seen else [])
+        return SuiteVerdict(component.name, variant, target, "violation", str(exc), seen[-1] if seen else [],
+                            coverage.report(component.table, variant))
     except TargetProtocolError as exc:  # raised while reading the target's state after a step
         steps = seen[-1] if seen else []
         after = f" after {steps[-1]!r}" if steps else ""
-        return SuiteVerdict(component.name, variant, target, "violation", f"{target} failed{after}: {exc}", steps)
-    return SuiteVerdict(component.name, variant, target, "conformant")
+        return SuiteVerdict(component.name, variant, target, "violation", f"{target} failed{after}: {exc}", steps,
+                            coverage.report(component.table, variant))
+    return SuiteVerdict(component.name, variant, target, "conformant", coverage=coverage.report(component.table, variant))
 
 
 def self_test(components: Sequence[Component], profile: Profile) -> list[tuple[str, str, str, bool]]:

@@ -305,13 +305,19 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
             if close is not None:
                 close()
     table = Table(title=f"conformance ({profile})", title_justify="left")
-    for column in ("component", "variant", "target", "verdict", "detail"):
+    for column in ("component", "variant", "target", "verdict", "edges", "detail"):
         table.add_column(column)
     for verdict in verdicts:
         colour = "green" if verdict.status == "conformant" else "red"
+        cover = verdict.coverage
+        edges = f"{len(cover.get('covered', {}))}/{cover.get('edges', 0)}" if cover else ""
         table.add_row(verdict.component, verdict.variant, escape(verdict.target),
-                      f"[{colour}]{verdict.status}[/]", escape(verdict.detail))
+                      f"[{colour}]{verdict.status}[/]", edges, escape(verdict.detail))
     console.print(table)
+    for verdict in verdicts:
+        missed = verdict.coverage.get("missed") if verdict.coverage else None
+        if missed:
+            console.print(f"edges not reached ({verdict.component}, {verdict.variant}): {escape('; '.join(missed))}")
     for verdict in verdicts:
         if verdict.status == "violation" and verdict.steps:
             console.print(f"[bold]counterexample[/] ({verdict.component}, {verdict.variant}):")

@@ -30,8 +30,8 @@ _OBSERVED = ("state", "current_depth", "max_depth", "warning_depth", "critical_d
 _THRESHOLDS = [(0.7, 0.9), (0.5, 0.8), (0.0, 0.5), (0.3, 1.0), (0.25, 0.75)]
 
 
-def reference_backpressure(config: BackpressureConfig, clock: Any) -> BackpressureController:
-    return BackpressureController(config, name="reference")
+def reference_backpressure(config: BackpressureConfig, clock: Any, observer: Any = None) -> BackpressureController:
+    return BackpressureController(config, observer=observer, name="reference")
 
 
 class _BackpressureSuite(DifferentialMachine):
@@ -44,8 +44,9 @@ class _BackpressureSuite(DifferentialMachine):
         warning, critical = thresholds
         self.config = BackpressureConfig(max_queue_depth=max_queue_depth, warning_threshold=warning,
                                          critical_threshold=critical, variant=self.variant)
-        self.reference = reference_backpressure(self.config, None)
-        self.target = build_target(self.factory, self.config, ManualClock(), COMPONENT, self.target_name)
+        clock = ManualClock()
+        self.reference = reference_backpressure(self.config, clock, self.reference_observer(clock))
+        self.target = build_target(self.factory, self.config, clock, COMPONENT, self.target_name)
         self.steps = [f"config {self.config.model_dump()}"]
         self.last_state = self.reference.state.value
         self.same("start state", self.target.state, self.reference.state)

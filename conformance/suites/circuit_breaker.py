@@ -63,7 +63,7 @@ class _BreakerSuite(DifferentialMachine):
                                            timeout=timeout, half_open_max_requests=half_open_max,
                                            variant=self.variant)  # type: ignore[arg-type]
         self.clock = ManualClock()
-        self.reference = reference_breaker(self.config, self.clock)
+        self.reference = reference_breaker(self.config, self.clock, self.reference_observer(self.clock))
         self.target = build_target(self.factory, self.config, self.clock, COMPONENT, self.target_name)
         self.outstanding: list[tuple[Any, Any]] = []
         self.steps: list[str] = [f"config {self.config.model_dump()}"]

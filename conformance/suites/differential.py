@@ -11,6 +11,7 @@ from typing import Any
 
 from hypothesis.stateful import RuleBasedStateMachine, invariant
 
+from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.model.core.transitions import TransitionTable
 
 __all__ = ["DifferentialMachine"]
@@ -31,6 +32,8 @@ class DifferentialMachine(RuleBasedStateMachine):
     target_name: str = "target"
     variant: str = ""
     table: TransitionTable
+    coverage: Any = None
+    """An `EdgeCoverage` shared by every example of a run, fed by the reference's transitions."""
     error_fields: tuple[str, ...] = ()
     """Attributes of an error both sides raised that must be equal (besides its kind and text)."""
 
@@ -41,6 +44,12 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     def now(self) -> float | None:
         return None
+
+    def reference_observer(self, clock: Callable[[], float]) -> Any:
+        """The observer the reference is built with: the run's coverage, if it keeps one."""
+        if self.coverage is None:
+            return None
+        return TraceRecorder(clock, sink=self.coverage, kinds=["transition"])
 
     def _differ(self, what: str, target: Any, reference: Any) -> AssertionError:
         when = f" (t={self.now():g})" if self.now() is not None else ""

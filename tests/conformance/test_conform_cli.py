@@ -56,3 +56,12 @@ def test_usage_errors_are_one_message_and_exit_2(argv: list[str], message: str,
 def test_a_factory_that_returns_no_breaker_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["conform", "--target", "circuit_breaker=builtins:slice", "--variant", "hardened"]) == 2
     assert "does not speak the circuit_breaker protocol" in capsys.readouterr().err
+
+
+def test_the_verdicts_carry_the_transition_coverage_of_the_run(tmp_path: Path) -> None:
+    out = tmp_path / "verdicts.json"
+    assert main(["conform", "--component", "circuit_breaker", "--variant", "resilience", "--json", str(out)]) == 0
+    [verdict] = json.loads(out.read_text())
+    coverage = verdict["coverage"]
+    assert coverage["edges"] == 10 and not coverage["missed"]  # CB-B: every edge of its table reached
+    assert coverage["covered"]["closed -> open on failure_threshold"] > 0
