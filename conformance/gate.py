@@ -84,6 +84,8 @@ class SuiteVerdict:
     detail: str = ""
     steps: list[str] = field(default_factory=list)
     coverage: dict[str, Any] = field(default_factory=dict)
+    edge_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    """(source, target, trigger) -> times the reference took it: what the state diagram draws."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"component": self.component, "variant": self.variant, "target": self.target,
@@ -139,14 +141,16 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
     except TargetError as exc:
         raise GateError(str(exc)) from None
     except AssertionError as exc:
-        return SuiteVerdict(component.name, variant, target, "violation", str(exc), seen[-1] if seen else [],
-                            coverage.report(component.table, variant))
+        verdict = SuiteVerdict(component.name, variant, target, "violation", str(exc), seen[-1] if seen else [])
     except TargetProtocolError as exc:  # raised while reading the target's state after a step
         steps = seen[-1] if seen else []
         after = f" after {steps[-1]!r}" if steps else ""
-        return SuiteVerdict(component.name, variant, target, "violation", f"{target} failed{after}: {exc}", steps,
-                            coverage.report(component.table, variant))
-    return SuiteVerdict(component.name, variant, target, "conformant", coverage=coverage.report(component.table, variant))
+        verdict = SuiteVerdict(component.name, variant, target, "violation", f"{target} failed{after}: {exc}", steps)
+    else:
+        verdict = SuiteVerdict(component.name, variant, target, "conformant")
+    verdict.coverage = coverage.report(component.table, variant)
+    verdict.edge_counts = dict(coverage.counts)
+    return verdict
 
 
 def self_test(components: Sequence[Component], profile: Profile) -> list[tuple[str, str, str, bool]]:

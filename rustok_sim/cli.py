@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 from pydantic import ValidationError
@@ -258,8 +259,10 @@ def run_scenario(target: str, overrides: tuple[str, ...], seed: int, profile: st
               help="ci: fast and derandomized; thorough: many more examples.")
 @click.option("--self-test", is_flag=True, help="Run every suite against every mutant; fail if one survives.")
 @click.option("--json", "json_name", type=str, metavar="FILE", help="Also write the verdicts as JSON.")
+@click.option("--artifacts", "artifacts_name", type=str, metavar="DIR",
+              help="Write each suite's state diagram (PNG and SVG, edges with counts) and verdicts.json here.")
 def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tuple[str, ...], profile: str,
-            self_test: bool, json_name: str | None) -> None:
+            self_test: bool, json_name: str | None, artifacts_name: str | None) -> None:
     """Check implementations against the reference model: exit 0 conformant, 1 a violation
     (or a surviving mutant), 2 a usage error."""
     from rustok_sim.conformance import gate
@@ -325,8 +328,27 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
                 console.print(f"  {number}. {escape(step)}")
     if json_path is not None:
         _write_text(json_path, json.dumps([v.as_dict() for v in verdicts], indent=2) + "\n")
+    if artifacts_name is not None:
+        _write_artifacts(Path(artifacts_name), verdicts, console)
     if any(v.status == "violation" for v in verdicts):
         raise click.exceptions.Exit(1)
+
+
+def _write_artifacts(directory: Path, verdicts: list[Any], console: Console) -> None:
+    from rustok_sim.conformance import gate
+    from rustok_sim.conformance.diagrams import save_figure, state_diagram
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for verdict in verdicts:
+            table = gate.COMPONENTS[verdict.component].table
+            figure = state_diagram(table, verdict.variant, verdict.edge_counts,
+                                   f"{verdict.component} ({verdict.variant}): {verdict.target}, {verdict.status}")
+            save_figure(figure, directory / f"{verdict.component}-{verdict.variant}")
+        _write_text(directory / "verdicts.json", json.dumps([v.as_dict() for v in verdicts], indent=2) + "\n")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write artifacts to {directory}: {exc}") from None
+    console.print(f"wrote {len(verdicts)} state diagrams (PNG, SVG) and verdicts.json to {escape(str(directory))}")
 
 
 def _print_result(console: Console, name: str, result: object, out: Path) -> None:

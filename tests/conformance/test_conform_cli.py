@@ -65,3 +65,14 @@ def test_the_verdicts_carry_the_transition_coverage_of_the_run(tmp_path: Path) -
     coverage = verdict["coverage"]
     assert coverage["edges"] == 10 and not coverage["missed"]  # CB-B: every edge of its table reached
     assert coverage["covered"]["closed -> open on failure_threshold"] > 0
+
+
+def test_artifacts_hold_a_state_diagram_per_suite_run(tmp_path: Path) -> None:
+    out = tmp_path / "artifacts"
+    assert main(["conform", "--component", "backpressure", "--artifacts", str(out)]) == 0
+    for variant in ("faithful", "hardened"):
+        png, svg = out / f"backpressure-{variant}.png", out / f"backpressure-{variant}.svg"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        text = svg.read_text()
+        assert "<svg" in text and "critical_depth_reached" in text  # the edge labels are drawn
+    assert len(json.loads((out / "verdicts.json").read_text())) == 2
