@@ -326,21 +326,66 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
             console.print(f"[bold]counterexample[/] ({verdict.component}, {verdict.variant}):")
             for number, step in enumerate(verdict.steps, 1):
                 console.print(f"  {number}. {escape(step)}")
+        if verdict.status == "violation":
+            console.print(f"reproduce: {escape(_reproduce_command(verdict, profile))}")
     if json_path is not None:
         _write_text(json_path, json.dumps([v.as_dict() for v in verdicts], indent=2) + "\n")
     if artifacts_name is not None:
-        _write_artifacts(Path(artifacts_name), verdicts, console)
+        _write_artifacts(Path(artifacts_name), verdicts, console, profile)
     if any(v.status == "violation" for v in verdicts):
         raise click.exceptions.Exit(1)
 
 
-def _write_artifacts(directory: Path, verdicts: list[Any], console: Console) -> None:
+def _reproduce_command(verdict: Any, profile: str) -> str:
+    import shlex
+
+    target = [] if verdict.target == "reference" else ["--target", f"{verdict.component}={verdict.target}"]
+    words = ["rustok-sim", "conform", "--component", verdict.component, "--variant", verdict.variant, *target,
+             "--profile", profile]
+    note = "" if profile == "ci" else "  # thorough runs are random: this may find another counterexample"
+    return " ".join(shlex.quote(w) for w in words) + note
+
+
+def _counterexample_test(verdict: Any, profile: str) -> str:
+    """A pytest file that re-runs the suite that found the violation (the ci profile is
+    derandomized, so it finds the same counterexample) and fails until the target conforms."""
+    steps = "\n".join(f"#   {n}. {step}" for n, step in enumerate(verdict.steps, 1))
+    if verdict.target == "reference":
+        factory = f"COMPONENTS[{verdict.component!r}].reference"
+    elif verdict.target.startswith("exec:"):
+        factory = f"exec_factory({verdict.component!r}, {verdict.target[len('exec:'):].strip()!r})"
+    else:
+        factory = f"load_factory({verdict.target!r})"
+    return f'''"""Counterexample found by `rustok-sim conform` ({verdict.component}, {verdict.variant}).
+
+{verdict.detail}
+"""
+# The steps (shrunk):
+{steps}
+
+from rustok_sim.conformance.exec_target import exec_factory  # noqa: F401
+from rustok_sim.conformance.gate import COMPONENTS, run_suite, suite_settings
+from rustok_sim.conformance.targets import load_factory  # noqa: F401
+
+
+def test_{verdict.component}_{verdict.variant}_conforms() -> None:
+    verdict = run_suite(COMPONENTS[{verdict.component!r}], {verdict.variant!r}, {factory}, {verdict.target!r},
+                        suite_settings({profile!r}))
+    assert verdict.status == "conformant", verdict.detail
+'''
+
+
+def _write_artifacts(directory: Path, verdicts: list[Any], console: Console, profile: str) -> None:
     from rustok_sim.conformance import gate
     from rustok_sim.conformance.diagrams import save_figure, state_diagram
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for verdict in verdicts:
+            if verdict.status == "violation":
+                stem = directory / f"counterexample-{verdict.component}-{verdict.variant}"
+                _write_text(stem.with_suffix(".txt"), "\n".join(verdict.steps) + f"\n\n{verdict.detail}\n")
+                _write_text(stem.with_suffix(".py"), _counterexample_test(verdict, profile))
             table = gate.COMPONENTS[verdict.component].table
             figure = state_diagram(table, verdict.variant, verdict.edge_counts,
                                    f"{verdict.component} ({verdict.variant}): {verdict.target}, {verdict.status}")

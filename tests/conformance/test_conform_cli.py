@@ -76,3 +76,20 @@ def test_artifacts_hold_a_state_diagram_per_suite_run(tmp_path: Path) -> None:
         text = svg.read_text()
         assert "<svg" in text and "critical_depth_reached" in text  # the edge labels are drawn
     assert len(json.loads((out / "verdicts.json").read_text())) == 2
+
+
+def test_a_violation_leaves_a_runnable_pytest_file_that_reproduces_it(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "artifacts"
+    assert main(["conform", "--target", f"circuit_breaker={MUTANT}", "--variant", "hardened",
+                 "--artifacts", str(out)]) == 1
+    assert "reproduce: rustok-sim conform --component circuit_breaker --variant hardened" in capsys.readouterr().out
+    test_file = out / "counterexample-circuit_breaker-hardened.py"
+    steps = (out / "counterexample-circuit_breaker-hardened.txt").read_text()
+    assert steps.startswith("config ") and "differs from the reference" in steps
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+                         capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert run.returncode == 1 and "differs from the reference" in run.stdout
