@@ -259,15 +259,17 @@ def run_scenario(target: str, overrides: tuple[str, ...], seed: int, profile: st
               help="ci: fast and derandomized; thorough: many more examples.")
 @click.option("--self-test", is_flag=True, help="Run every suite against every mutant; fail if one survives.")
 @click.option("--json", "json_name", type=str, metavar="FILE", help="Also write the verdicts as JSON.")
+@click.option("--junit", "junit_name", type=str, metavar="FILE", help="Also write JUnit XML (one test case per suite run).")
 @click.option("--artifacts", "artifacts_name", type=str, metavar="DIR",
               help="Write each suite's state diagram (PNG and SVG, edges with counts) and verdicts.json here.")
 def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tuple[str, ...], profile: str,
-            self_test: bool, json_name: str | None, artifacts_name: str | None) -> None:
+            self_test: bool, json_name: str | None, junit_name: str | None, artifacts_name: str | None) -> None:
     """Check implementations against the reference model: exit 0 conformant, 1 a violation
     (or a surviving mutant), 2 a usage error."""
     from rustok_sim.conformance import gate
 
     json_path = _writable_output(json_name)
+    junit_path = _writable_output(junit_name)
     try:
         plugged = gate.parse_targets(targets)
         names = components or tuple(plugged) or tuple(gate.COMPONENTS)
@@ -330,10 +332,27 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
             console.print(f"reproduce: {escape(_reproduce_command(verdict, profile))}")
     if json_path is not None:
         _write_text(json_path, json.dumps([v.as_dict() for v in verdicts], indent=2) + "\n")
+    if junit_path is not None:
+        _write_text(junit_path, _junit(verdicts, profile))
     if artifacts_name is not None:
         _write_artifacts(Path(artifacts_name), verdicts, console, profile)
     if any(v.status == "violation" for v in verdicts):
         raise click.exceptions.Exit(1)
+
+
+def _junit(verdicts: list[Any], profile: str) -> str:
+    from xml.etree import ElementTree as ET
+
+    failures = sum(v.status == "violation" for v in verdicts)
+    suite = ET.Element("testsuite", name=f"rustok-sim conform ({profile})", tests=str(len(verdicts)),
+                       failures=str(failures), errors="0")
+    for verdict in verdicts:
+        case = ET.SubElement(suite, "testcase", classname=f"conform.{verdict.component}",
+                             name=f"{verdict.variant}[{verdict.target}]")
+        if verdict.status == "violation":
+            failure = ET.SubElement(case, "failure", message=verdict.detail)
+            failure.text = "\n".join(verdict.steps) + "\n\nreproduce: " + _reproduce_command(verdict, profile)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def _reproduce_command(verdict: Any, profile: str) -> str:

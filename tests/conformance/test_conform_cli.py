@@ -93,3 +93,15 @@ def test_a_violation_leaves_a_runnable_pytest_file_that_reproduces_it(tmp_path: 
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
                          capture_output=True, text=True, cwd=tmp_path, check=False)
     assert run.returncode == 1 and "differs from the reference" in run.stdout
+
+
+def test_junit_has_one_case_per_suite_run_and_the_violation_as_a_failure(tmp_path: Path) -> None:
+    from xml.etree import ElementTree as ET
+
+    out = tmp_path / "gate.xml"
+    assert main(["conform", "--target", f"circuit_breaker={MUTANT}", "--junit", str(out)]) == 1
+    suite = ET.parse(out).getroot()
+    assert suite.tag == "testsuite" and suite.get("tests") == "3" and suite.get("failures") == "3"
+    failure = suite.find("testcase/failure")
+    assert failure is not None and "differs from the reference" in (failure.get("message") or "")
+    assert "reproduce: rustok-sim conform" in (failure.text or "")
