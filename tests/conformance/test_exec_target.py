@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis.stateful import run_state_machine_as_test
 
 from rustok_sim.cli import main
 from rustok_sim.conformance.exec_target import exec_factory
@@ -71,8 +70,3 @@ def test_an_exec_target_for_a_component_it_does_not_speak_is_exit_2(capsys: pyte
     assert "exec targets speak circuit_breaker so far" in capsys.readouterr().err
     assert main(["conform", "--target", "circuit_breaker=exec:"]) == 2
 
-
-def test_run_state_machine_is_the_engine_underneath() -> None:
-    # the suite class is a plain Hypothesis state machine: usable from any pytest suite
-    machine = BREAKER.suite(BREAKER.reference, "hardened", "reference")
-    run_state_machine_as_test(machine, settings=suite_settings("ci"))
