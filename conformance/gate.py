@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from rustok_sim.conformance.coverage import EdgeCoverage
@@ -80,16 +80,18 @@ class SuiteVerdict:
     component: str
     variant: str
     target: str
-    status: Literal["conformant", "violation"]
+    status: Literal["conformant", "violation", "inconclusive"]
     detail: str = ""
     steps: list[str] = field(default_factory=list)
     coverage: dict[str, Any] = field(default_factory=dict)
+    seed: int | None = None
     edge_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
     """(source, target, trigger) -> times the reference took it: what the state diagram draws."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"component": self.component, "variant": self.variant, "target": self.target,
-                "status": self.status, "detail": self.detail, "steps": self.steps, "coverage": self.coverage}
+                "status": self.status, "detail": self.detail, "steps": self.steps, "coverage": self.coverage,
+                "seed": self.seed}
 
 
 def component_named(name: str) -> Component:
@@ -125,7 +127,11 @@ def parse_targets(specs: Sequence[str]) -> dict[str, tuple[str, Factory]]:
     return out
 
 
-def run_suite(component: Component, variant: str, factory: Factory, target: str, config: settings) -> SuiteVerdict:
+def run_suite(component: Component, variant: str, factory: Factory, target: str, config: settings,
+              seed_value: int | None = None) -> SuiteVerdict:
+    """One suite run to a verdict. `seed_value` fixes Hypothesis's random choices (it overrides
+    the ``ci`` profile's derandomization): the same seed, target and profile explore the same
+    examples, so a ``thorough`` finding is reproducible."""
     if variant not in component.variants:
         raise GateError(f"{component.name} has no variant {variant!r}; variants: {', '.join(component.variants)}")
     machine = component.suite(factory, variant, target)
@@ -136,6 +142,8 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
         if hasattr(self, "steps"):
             seen.append(list(self.steps))
     runner = type(machine.__name__, (machine,), {"teardown": keep_steps, "coverage": coverage})
+    if seed_value is not None:
+        runner = seed(seed_value)(runner)
     try:
         run_state_machine_as_test(runner, settings=config)
     except TargetError as exc:
@@ -148,12 +156,18 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
         verdict = SuiteVerdict(component.name, variant, target, "violation", f"{target} failed{after}: {exc}", steps)
     else:
         verdict = SuiteVerdict(component.name, variant, target, "conformant")
-    verdict.coverage = coverage.report(component.table, variant)
+    verdict.seed = seed_value
+    verdict.coverage = coverage.report(component.table, variant, machine.goals, machine.optional_edges)
     verdict.edge_counts = dict(coverage.counts)
+    if verdict.status == "conformant" and (verdict.coverage["required_missed"] or verdict.coverage["goals_missed"]):
+        unreached = verdict.coverage["required_missed"] + [f"goal {g!r}" for g in verdict.coverage["goals_missed"]]
+        verdict.status = "inconclusive"
+        verdict.detail = f"no difference found, but the budget ran out before reaching: {'; '.join(unreached)}"
     return verdict
 
 
-def self_test(components: Sequence[Component], profile: Profile) -> list[tuple[str, str, str, bool]]:
+def self_test(components: Sequence[Component], profile: Profile,
+              seed_value: int | None = None) -> list[tuple[str, str, str, bool]]:
     """Every mutant of each component against its suite in every variant: (component, mutant,
     variant, killed)."""
     config = suite_settings(profile, shrink=False)
@@ -161,6 +175,6 @@ def self_test(components: Sequence[Component], profile: Profile) -> list[tuple[s
     for component in components:
         for mutant, factory in component.mutants.items():
             for variant in component.variants:
-                verdict = run_suite(component, variant, factory, mutant, config)
+                verdict = run_suite(component, variant, factory, mutant, config, seed_value)
                 matrix.append((component.name, mutant, variant, verdict.status == "violation"))
     return matrix

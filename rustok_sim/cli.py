@@ -257,15 +257,18 @@ def run_scenario(target: str, overrides: tuple[str, ...], seed: int, profile: st
               help="The implementation to check for component C (default: the reference).")
 @click.option("--profile", type=click.Choice(["ci", "thorough"]), default="ci", show_default=True,
               help="ci: fast and derandomized; thorough: many more examples.")
+@click.option("--seed", "seed_value", type=click.IntRange(0, 2**32 - 1), default=None,
+              help="Fix Hypothesis's random choices (default: ci is derandomized; thorough picks a seed and prints it).")
 @click.option("--self-test", is_flag=True, help="Run every suite against every mutant; fail if one survives.")
 @click.option("--json", "json_name", type=str, metavar="FILE", help="Also write the verdicts as JSON.")
 @click.option("--junit", "junit_name", type=str, metavar="FILE", help="Also write JUnit XML (one test case per suite run).")
 @click.option("--artifacts", "artifacts_name", type=str, metavar="DIR",
               help="Write each suite's state diagram (PNG and SVG, edges with counts) and verdicts.json here.")
 def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tuple[str, ...], profile: str,
-            self_test: bool, json_name: str | None, junit_name: str | None, artifacts_name: str | None) -> None:
+            seed_value: int | None, self_test: bool, json_name: str | None, junit_name: str | None, artifacts_name: str | None) -> None:
     """Check implementations against the reference model: exit 0 conformant, 1 a violation
-    (or a surviving mutant), 2 a usage error."""
+    (or a surviving mutant), 2 a usage error, 3 inconclusive (no violation, but a required edge
+    or goal was never reached within the budget)."""
     from rustok_sim.conformance import gate
 
     json_path = _writable_output(json_name)
@@ -279,8 +282,13 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
                 raise gate.GateError(f"no chosen component has variant {variant!r}; variants: "
                                      + "; ".join(f"{c.name}: {', '.join(c.variants)}" for c in chosen))
         console = _console()
+        if seed_value is None and profile != "ci":
+            import secrets
+
+            seed_value = secrets.randbelow(2**32)
+            console.print(f"seed {seed_value} (pass --seed {seed_value} to explore the same examples again)")
         if self_test:
-            matrix = gate.self_test(chosen, profile)  # type: ignore[arg-type]
+            matrix = gate.self_test(chosen, profile, seed_value)  # type: ignore[arg-type]
             table = Table(title="mutant kill matrix", title_justify="left")
             for column in ("component", "mutant", "variant", "result"):
                 table.add_column(column)
@@ -301,7 +309,7 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
             spec, factory = plugged.get(component.name, ("reference", component.reference))
             wanted = [v for v in variants if v in component.variants] if variants else list(component.variants)
             for variant in wanted:
-                verdicts.append(gate.run_suite(component, variant, factory, spec, config))
+                verdicts.append(gate.run_suite(component, variant, factory, spec, config, seed_value))
     except gate.GateError as exc:
         raise ConfigUsageError(str(exc)) from None
     finally:
@@ -313,7 +321,7 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
     for column in ("component", "variant", "target", "verdict", "edges", "detail"):
         table.add_column(column)
     for verdict in verdicts:
-        colour = "green" if verdict.status == "conformant" else "red"
+        colour = {"conformant": "green", "inconclusive": "yellow"}.get(verdict.status, "red")
         cover = verdict.coverage
         edges = f"{len(cover.get('covered', {}))}/{cover.get('edges', 0)}" if cover else ""
         table.add_row(verdict.component, verdict.variant, escape(verdict.target),
@@ -323,6 +331,9 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
         missed = verdict.coverage.get("missed") if verdict.coverage else None
         if missed:
             console.print(f"edges not reached ({verdict.component}, {verdict.variant}): {escape('; '.join(missed))}")
+        goals_missed = verdict.coverage.get("goals_missed") if verdict.coverage else None
+        if goals_missed:
+            console.print(f"goals not reached ({verdict.component}, {verdict.variant}): {escape('; '.join(goals_missed))}")
     for verdict in verdicts:
         if verdict.status == "violation" and verdict.steps:
             console.print(f"[bold]counterexample[/] ({verdict.component}, {verdict.variant}):")
@@ -338,6 +349,8 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
         _write_artifacts(Path(artifacts_name), verdicts, console, profile)
     if any(v.status == "violation" for v in verdicts):
         raise click.exceptions.Exit(1)
+    if any(v.status == "inconclusive" for v in verdicts):
+        raise click.exceptions.Exit(3)
 
 
 def _junit(verdicts: list[Any], profile: str) -> str:
@@ -359,15 +372,16 @@ def _reproduce_command(verdict: Any, profile: str) -> str:
     import shlex
 
     target = [] if verdict.target == "reference" else ["--target", f"{verdict.component}={verdict.target}"]
+    seeded = [] if verdict.seed is None else ["--seed", str(verdict.seed)]
     words = ["rustok-sim", "conform", "--component", verdict.component, "--variant", verdict.variant, *target,
-             "--profile", profile]
-    note = "" if profile == "ci" else "  # thorough runs are random: this may find another counterexample"
-    return " ".join(shlex.quote(w) for w in words) + note
+             "--profile", profile, *seeded]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def _counterexample_test(verdict: Any, profile: str) -> str:
     """A pytest file that re-runs the suite that found the violation (the ci profile is
-    derandomized, so it finds the same counterexample) and fails until the target conforms."""
+    derandomized and any other run is seeded, so it finds the same counterexample) and fails
+    until the target conforms."""
     steps = "\n".join(f"#   {n}. {step}" for n, step in enumerate(verdict.steps, 1))
     if verdict.target == "reference":
         factory = f"COMPONENTS[{verdict.component!r}].reference"
@@ -389,7 +403,7 @@ from rustok_sim.conformance.targets import load_factory  # noqa: F401
 
 def test_{verdict.component}_{verdict.variant}_conforms() -> None:
     verdict = run_suite(COMPONENTS[{verdict.component!r}], {verdict.variant!r}, {factory}, {verdict.target!r},
-                        suite_settings({profile!r}))
+                        suite_settings({profile!r}), {verdict.seed!r})
     assert verdict.status == "conformant", verdict.detail
 '''
 

@@ -38,6 +38,8 @@ class _BackpressureSuite(DifferentialMachine):
     factory: Factory
     table = TRANSITIONS
     error_fields = ("kind", "current", "max")
+    goals = {"rejected_when_full": "an admit rejected with QueueFull at the critical depth",
+             "critical_then_drained": "a burst that reached the critical depth, then drained"}
 
     @initialize(max_queue_depth=st.integers(0, 12), thresholds=st.sampled_from(_THRESHOLDS))
     def setup(self, max_queue_depth: int, thresholds: tuple[float, float]) -> None:
@@ -59,11 +61,30 @@ class _BackpressureSuite(DifferentialMachine):
     @rule(count=st.integers(1, 8))
     def admit(self, count: int) -> None:
         for _ in range(count):
-            self.same_outcome(*self.both("admit", lambda c: c.admit()), compare_values=True)
+            self._admit()
+
+    def _admit(self) -> None:
+        target, reference = self.both("admit", lambda c: c.admit())
+        self.same_outcome(target, reference, compare_values=True)
+        if reference == ("ok", False):
+            self.reached("rejected_when_full")
 
     @rule(count=st.integers(1, 5))
     def release(self, count: int) -> None:
         for _ in range(count):
+            self.same_outcome(*self.both("release", lambda c: c.release()))
+
+    @rule(count=st.integers(1, 12))
+    def fill_then_drain(self, count: int) -> None:
+        """A burst that is then handled: `count` admits, then a release for every slot the
+        reference holds (never one at depth 0), so a run goes up through the thresholds and back
+        down through them, the edges a random walk that wraps early in faithful rarely reaches."""
+        for _ in range(count):
+            self._admit()
+        peak = self.reference.current_depth
+        if peak >= self.config.critical_depth() > 0:
+            self.reached("critical_then_drained")
+        for _ in range(min(peak, count)):
             self.same_outcome(*self.both("release", lambda c: c.release()))
 
     @invariant()

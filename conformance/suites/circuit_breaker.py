@@ -45,6 +45,9 @@ class _BreakerSuite(DifferentialMachine):
     factory: Factory
     table = TRANSITIONS
     error_fields = ("state", "retry_after")
+    goals = {"half_open_closes": "a half-open episode that ends closed by successful probes",
+             "half_open_reopens": "a half-open episode that ends open again by a failed probe",
+             "late_outcome": "a permit finished after the state it was admitted in has changed"}
 
     def now(self) -> float | None:
         return self.clock.now if hasattr(self, "clock") else None
@@ -109,7 +112,50 @@ class _BreakerSuite(DifferentialMachine):
     def _finish_pair(self, success: bool, target_permit: Any, reference_permit: Any) -> None:
         method = "on_success" if success else "on_failure"
         permits = {id(self.target): target_permit, id(self.reference): reference_permit}
+        before = self.reference.state.value
+        admitted_in = getattr(reference_permit, "started_in", None)
         self.same_outcome(*self.both(method, lambda b: getattr(b, method)(permits[id(b)])))
+        after = self.reference.state.value
+        if before == "half_open" and after != before:
+            self.reached("half_open_closes" if after == "closed" else "half_open_reopens")
+        if admitted_in is not None and getattr(admitted_in, "value", admitted_in) != before:
+            self.reached("late_outcome")
+
+    @rule(outcomes=st.lists(st.sampled_from([True, False, None]), min_size=1, max_size=4),
+          manual=st.sampled_from([None, "open", "close"]), stale=st.sampled_from([None, True, False]))
+    def probe_round(self, outcomes: list[bool | None], manual: str | None, stale: bool | None) -> None:
+        """A closed circuit fails its way open; then the deadline passes and probes arrive together: each admitted probe is
+        then finished in order (True a success, False a failure, None left outstanding for a later
+        `finish`), with a manual open or close between two of them where the variant has them.
+        With `stale`, a call still outstanding from before the trip finishes first (True a
+        success). Late outcomes, of probes after the first decided the episode and of calls
+        admitted while closed, are what this reaches."""
+        for _ in range(self.config.failure_threshold):  # an outage first, when the circuit is closed
+            if self.reference.state.value != "closed":
+                break
+            target, reference = self.both("try_acquire", lambda b: b.try_acquire())
+            self.same_outcome(target, reference)
+            if reference[0] == "ok":
+                self._finish_pair(False, target[1], reference[1])
+        if self.reference.state.value != "open":
+            return
+        self.steps.append(f"advance {self.reference.retry_after():g}")
+        self.clock.advance(self.reference.retry_after())
+        admitted = []
+        for _ in outcomes:
+            target, reference = self.both("try_acquire", lambda b: b.try_acquire())
+            self.same_outcome(target, reference)
+            if reference[0] == "ok":
+                admitted.append((target[1], reference[1]))
+        if stale is not None and self.outstanding:
+            self._finish_pair(stale, *self.outstanding.pop(0))
+        for number, (outcome, permits) in enumerate(zip(outcomes, admitted)):
+            if number == 1 and manual is not None and self.variant != "standalone":
+                self.same_outcome(*self.both(manual, lambda b: getattr(b, manual)()))
+            if outcome is None:
+                self.outstanding.append(permits)
+            else:
+                self._finish_pair(outcome, *permits)
 
     @precondition(lambda self: self.variant != "standalone")
     @rule(action=st.sampled_from(["open", "close"]))

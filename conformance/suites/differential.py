@@ -36,6 +36,11 @@ class DifferentialMachine(RuleBasedStateMachine):
     """An `EdgeCoverage` shared by every example of a run, fed by the reference's transitions."""
     error_fields: tuple[str, ...] = ()
     """Attributes of an error both sides raised that must be equal (besides its kind and text)."""
+    goals: dict[str, str] = {}
+    """The suite's "sometimes" goals: name -> the situation, in a sentence. A run that never
+    reaches one is inconclusive (the gate's exit 3): it did not exercise what it claims to check."""
+    optional_edges: frozenset[tuple[str, str, str]] = frozenset()
+    """Edges of the table a run need not reach (source, target, trigger), each for a stated reason."""
 
     target: Any
     reference: Any
@@ -44,6 +49,13 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     def now(self) -> float | None:
         return None
+
+    def reached(self, goal: str) -> None:
+        """Record that a "sometimes" goal was reached in this example."""
+        if goal not in self.goals:
+            raise KeyError(f"{type(self).__name__} declares no goal {goal!r}")
+        if self.coverage is not None:
+            self.coverage.reached(goal)
 
     def reference_observer(self, clock: Callable[[], float]) -> Any:
         """The observer the reference is built with: the run's coverage, if it keeps one."""
@@ -72,6 +84,9 @@ class DifferentialMachine(RuleBasedStateMachine):
                 outcomes.append(("ok", call(side)))
             except Exception as exc:  # noqa: BLE001 - any error is an observable outcome
                 outcomes.append(("error", exc))
+        # After each operation, not only after each rule: a rule of several operations can pass
+        # through states, and every single move must be an edge.
+        self.moves_are_edges_of_the_table()
         return outcomes[0], outcomes[1]
 
     def same_outcome(self, target: Outcome, reference: Outcome, *, compare_values: bool = False) -> None:

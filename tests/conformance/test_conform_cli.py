@@ -105,3 +105,46 @@ def test_junit_has_one_case_per_suite_run_and_the_violation_as_a_failure(tmp_pat
     failure = suite.find("testcase/failure")
     assert failure is not None and "differs from the reference" in (failure.get("message") or "")
     assert "reproduce: rustok-sim conform" in (failure.text or "")
+
+
+def test_a_budget_that_misses_required_coverage_is_inconclusive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from rustok_sim.conformance import gate
+
+    monkeypatch.setitem(gate.PROFILES, "ci", (2, 3))  # far too small to reach every edge and goal
+    out = tmp_path / "verdicts.json"
+    assert main(["conform", "--component", "circuit_breaker", "--variant", "resilience", "--json", str(out)]) == 3
+    [verdict] = json.loads(out.read_text())
+    assert verdict["status"] == "inconclusive"
+    assert verdict["coverage"]["required_missed"] and verdict["coverage"]["goals_missed"]
+    assert "half_open_closes" in verdict["coverage"]["goals_missed"]
+    assert "goals not reached" in capsys.readouterr().out
+
+
+def test_the_ci_profile_reaches_every_required_edge_and_goal(tmp_path: Path) -> None:
+    out = tmp_path / "verdicts.json"
+    assert main(["conform", "--component", "circuit_breaker", "--component", "backpressure",
+                 "--json", str(out)]) == 0
+    for verdict in json.loads(out.read_text()):
+        assert verdict["status"] == "conformant", verdict
+        assert not verdict["coverage"]["required_missed"] and not verdict["coverage"]["goals_missed"]
+        assert verdict["coverage"]["goals"]
+
+
+def test_a_seeded_run_is_reproducible_and_its_reproduce_command_carries_the_seed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = []
+    for name in ("a.json", "b.json"):
+        out = tmp_path / name
+        assert main(["conform", "--target", f"circuit_breaker={MUTANT}", "--variant", "standalone",
+                     "--profile", "thorough", "--seed", "7", "--json", str(out)]) == 1
+        runs.append(json.loads(out.read_text()))
+    assert runs[0] == runs[1] and runs[0][0]["seed"] == 7
+    assert "--profile thorough --seed 7" in capsys.readouterr().out.replace("\n", " ")
+
+
+def test_a_thorough_run_without_a_seed_picks_one_and_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["conform", "--target", f"circuit_breaker={MUTANT}", "--variant", "standalone",
+                 "--profile", "thorough"]) == 1
+    printed = capsys.readouterr().out
+    assert "pass --seed" in printed and "--seed" in printed.split("reproduce:")[1]
