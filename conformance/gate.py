@@ -24,13 +24,16 @@ from rustok_sim.conformance.coverage import EdgeCoverage
 from rustok_sim.conformance.exec_target import TargetProtocolError, exec_factory
 from rustok_sim.conformance.mutants import backpressure as backpressure_mutants
 from rustok_sim.conformance.mutants import circuit_breaker as breaker_mutants
+from rustok_sim.conformance.mutants import tenant_resolver as resolver_mutants
 from rustok_sim.conformance.reference import circuit_breaker as reference_breaker
 from rustok_sim.conformance.suites.backpressure import backpressure_suite, reference_backpressure
 from rustok_sim.conformance.suites.circuit_breaker import breaker_suite
+from rustok_sim.conformance.suites.tenant_resolver import reference_resolver, resolver_suite
 from rustok_sim.conformance.targets import Factory, TargetError, load_factory
 from rustok_sim.model.core.transitions import TransitionTable
 from rustok_sim.model.resilience.backpressure import TRANSITIONS as BACKPRESSURE_TABLE
 from rustok_sim.model.resilience.circuit_breaker import TRANSITIONS as BREAKER_TABLE
+from rustok_sim.model.tenancy.cache import ENTRY_TRANSITIONS
 
 __all__ = ["COMPONENTS", "PROFILES", "Component", "GateError", "SuiteVerdict", "run_suite", "self_test",
            "suite_settings"]
@@ -50,6 +53,8 @@ class Component:
     reference: Factory
     table: TransitionTable
     mutants: Mapping[str, Factory]
+    mutant_variants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Mutants that are bugs only in some variants -> those variants (the rest: all of them)."""
 
 
 COMPONENTS: dict[str, Component] = {
@@ -57,6 +62,8 @@ COMPONENTS: dict[str, Component] = {
                                  reference_breaker, BREAKER_TABLE, breaker_mutants.MUTANTS),
     "backpressure": Component("backpressure", ("faithful", "hardened"), backpressure_suite,
                               reference_backpressure, BACKPRESSURE_TABLE, backpressure_mutants.MUTANTS),
+    "tenant_resolver": Component("tenant_resolver", ("v2", "v1", "hardened"), resolver_suite, reference_resolver,
+                                 ENTRY_TRANSITIONS, resolver_mutants.MUTANTS, resolver_mutants.VARIANTS_OF),
 }
 
 PROFILES: dict[str, tuple[int, int]] = {"ci": (200, 40), "thorough": (2000, 100)}
@@ -157,7 +164,8 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
     else:
         verdict = SuiteVerdict(component.name, variant, target, "conformant")
     verdict.seed = seed_value
-    verdict.coverage = coverage.report(component.table, variant, machine.goals, machine.optional_edges)
+    verdict.coverage = coverage.report(component.table, variant, getattr(machine, "goals", {}),
+                                        getattr(machine, "optional_edges", ()))
     verdict.edge_counts = dict(coverage.counts)
     if verdict.status == "conformant" and (verdict.coverage["required_missed"] or verdict.coverage["goals_missed"]):
         unreached = verdict.coverage["required_missed"] + [f"goal {g!r}" for g in verdict.coverage["goals_missed"]]
@@ -174,7 +182,7 @@ def self_test(components: Sequence[Component], profile: Profile,
     matrix = []
     for component in components:
         for mutant, factory in component.mutants.items():
-            for variant in component.variants:
+            for variant in component.mutant_variants.get(mutant, component.variants):
                 verdict = run_suite(component, variant, factory, mutant, config, seed_value)
                 matrix.append((component.name, mutant, variant, verdict.status == "violation"))
     return matrix
