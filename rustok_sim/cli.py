@@ -102,6 +102,31 @@ def trace_check(path: Path) -> None:
         click.echo("  by component: " + ", ".join(f"{name} {n}" for name, n in sorted(components.items())))
 
 
+@app.command("check-trace")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["trace", "rustok-log"]), default="trace", show_default=True,
+              help="trace: a rustok-sim JSON Lines trace; rustok-log: RusToK's tracing output (text or JSON).")
+@click.option("--variant", "variants", multiple=True, metavar="[C=]V",
+              help="The variant a component ran (repeatable), e.g. circuit_breaker=standalone; a bare V applies "
+                   "to every component that has it. Default: the trace header's, else the faithful profile.")
+def check_trace(path: Path, fmt: str, variants: tuple[str, ...]) -> None:
+    """Check a trace: every line, every transition against its table, the invariants, and a replay
+    of recorded inputs through the reference. Exit 0 all passed, 1 a violation, 2 malformed input
+    (every malformed line is listed; the rest is still checked) or a usage error."""
+    from rustok_sim.conformance.trace_checker import TraceCheckUsageError, check_trace_file
+
+    try:
+        report = check_trace_file(path, fmt, variants)  # type: ignore[arg-type]
+    except TraceCheckUsageError as exc:
+        raise ConfigUsageError(str(exc)) from None
+    unreadable = [p for p in report.problems if p.line == 0]
+    if unreadable and not report.records:  # no file to speak of: one line, as every other bad input
+        raise ConfigUsageError(unreadable[0].reason)
+    click.echo(report.text())
+    if report.exit_code:
+        raise click.exceptions.Exit(report.exit_code)
+
+
 @app.command("demo")
 @click.option("--trace", "trace_name", type=str, metavar="FILE",
               help="Also write the trace as JSON Lines here.")
