@@ -83,7 +83,7 @@ class _BreakerSuite(DifferentialMachine):
             step = wait if seconds == "to_deadline" else max(wait - 1e-6, 0.0)
         else:
             step = seconds
-        self.steps.append(f"advance {step:g}")
+        self.steps.append(f"advance {step:.10g}")
         self.clock.advance(step)
 
     @rule(count=st.integers(1, 4))
@@ -139,7 +139,7 @@ class _BreakerSuite(DifferentialMachine):
                 self._finish_pair(False, target[1], reference[1])
         if self.reference.state.value != "open":
             return
-        self.steps.append(f"advance {self.reference.retry_after():g}")
+        self.steps.append(f"advance {self.reference.retry_after():.10g}")
         self.clock.advance(self.reference.retry_after())
         admitted = []
         for _ in outcomes:
