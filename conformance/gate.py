@@ -24,13 +24,16 @@ from rustok_sim.conformance.coverage import EdgeCoverage
 from rustok_sim.conformance.exec_target import TargetProtocolError, exec_factory
 from rustok_sim.conformance.mutants import backpressure as backpressure_mutants
 from rustok_sim.conformance.mutants import circuit_breaker as breaker_mutants
+from rustok_sim.conformance.mutants import outbox_relay as relay_mutants
 from rustok_sim.conformance.mutants import tenant_resolver as resolver_mutants
 from rustok_sim.conformance.reference import circuit_breaker as reference_breaker
 from rustok_sim.conformance.suites.backpressure import backpressure_suite, reference_backpressure
 from rustok_sim.conformance.suites.circuit_breaker import breaker_suite
+from rustok_sim.conformance.suites.outbox_relay import reference_relay, relay_suite
 from rustok_sim.conformance.suites.tenant_resolver import reference_resolver, resolver_suite
 from rustok_sim.conformance.targets import Factory, TargetError, load_factory
 from rustok_sim.model.core.transitions import TransitionTable
+from rustok_sim.model.events.relay import ROW_TRANSITIONS
 from rustok_sim.model.resilience.backpressure import TRANSITIONS as BACKPRESSURE_TABLE
 from rustok_sim.model.resilience.circuit_breaker import TRANSITIONS as BREAKER_TABLE
 from rustok_sim.model.tenancy.cache import ENTRY_TRANSITIONS
@@ -64,6 +67,8 @@ COMPONENTS: dict[str, Component] = {
                               reference_backpressure, BACKPRESSURE_TABLE, backpressure_mutants.MUTANTS),
     "tenant_resolver": Component("tenant_resolver", ("v2", "v1", "hardened"), resolver_suite, reference_resolver,
                                  ENTRY_TRANSITIONS, resolver_mutants.MUTANTS, resolver_mutants.VARIANTS_OF),
+    "outbox_relay": Component("outbox_relay", ("faithful", "hardened"), relay_suite, reference_relay, ROW_TRANSITIONS,
+                              relay_mutants.MUTANTS, relay_mutants.VARIANTS_OF),
 }
 
 PROFILES: dict[str, tuple[int, int]] = {"ci": (200, 40), "thorough": (2000, 100)}
@@ -92,6 +97,13 @@ class SuiteVerdict:
     steps: list[str] = field(default_factory=list)
     coverage: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
+    trace: list[Any] = field(default_factory=list)
+    """A violation's counterexample as trace records (the reference's, and the target's moves)."""
+    config: dict[str, Any] | None = None
+    """A violation's counterexample config (the component's config model, as JSON)."""
+    timeline: list[tuple[float | None, str, str | None, str | None]] = field(default_factory=list)
+    """A violation's counterexample, per operation: (virtual time, operation, target state,
+    reference state)."""
     edge_counts: dict[tuple[str, str, str], int] = field(default_factory=dict)
     """(source, target, trigger) -> times the reference took it: what the state diagram draws."""
 
@@ -144,10 +156,15 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
     machine = component.suite(factory, variant, target)
     coverage = EdgeCoverage()
     seen: list[list[str]] = []
+    traces: list[tuple[list[Any], list[Any], dict[str, Any] | None]] = []
 
     def keep_steps(self: Any) -> None:
         if hasattr(self, "steps"):
             seen.append(list(self.steps))
+            config = getattr(self, "config", None)
+            traces.append((list(getattr(getattr(self, "trace_sink", None), "records", [])),
+                           list(getattr(self, "timeline", [])),
+                           _as_json(config)))
     runner = type(machine.__name__, (machine,), {"teardown": keep_steps, "coverage": coverage})
     if seed_value is not None:
         runner = seed(seed_value)(runner)
@@ -164,6 +181,8 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
     else:
         verdict = SuiteVerdict(component.name, variant, target, "conformant")
     verdict.seed = seed_value
+    if verdict.status == "violation" and traces:
+        verdict.trace, verdict.timeline, verdict.config = traces[-1]
     verdict.coverage = coverage.report(component.table, variant, getattr(machine, "goals", {}),
                                         getattr(machine, "optional_edges", ()))
     verdict.edge_counts = dict(coverage.counts)
@@ -172,6 +191,11 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
         verdict.status = "inconclusive"
         verdict.detail = f"no difference found, but the budget ran out before reaching: {'; '.join(unreached)}"
     return verdict
+
+
+def _as_json(config: Any) -> dict[str, Any] | None:
+    dump = getattr(config, "model_dump", None)
+    return dump(mode="json") if callable(dump) else None
 
 
 def self_test(components: Sequence[Component], profile: Profile,

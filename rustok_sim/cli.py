@@ -433,9 +433,24 @@ def test_{verdict.component}_{verdict.variant}_conforms() -> None:
 '''
 
 
+def _write_counterexample_trace(path: Path, verdict: Any, profile: str) -> None:
+    """The counterexample as a trace file `check-trace` and the report read: what the target did
+    in the shrunk run (instance ``target``: its state changes and, where the suite writes them,
+    its inputs, which `check-trace` replays through the reference, with its config) beside the
+    reference's own records of the same run (instances named ``reference``)."""
+    from rustok_sim.model.core.tracefile import write_jsonl
+
+    meta: dict[str, Any] = {"source": "rustok-sim conform", "component": verdict.component, "target": verdict.target,
+                            "variants": {verdict.component: verdict.variant}, "violation": verdict.detail,
+                            "steps": verdict.steps, "reproduce": _reproduce_command(verdict, profile)}
+    if verdict.config is not None:
+        meta["configs"] = {verdict.component: {"target": verdict.config}}
+    write_jsonl(verdict.trace, path, meta)
+
+
 def _write_artifacts(directory: Path, verdicts: list[Any], console: Console, profile: str) -> None:
     from rustok_sim.conformance import gate
-    from rustok_sim.conformance.diagrams import save_figure, state_diagram
+    from rustok_sim.conformance.diagrams import save_figure, state_diagram, timeline_figure
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -444,6 +459,11 @@ def _write_artifacts(directory: Path, verdicts: list[Any], console: Console, pro
                 stem = directory / f"counterexample-{verdict.component}-{verdict.variant}"
                 _write_text(stem.with_suffix(".txt"), "\n".join(verdict.steps) + f"\n\n{verdict.detail}\n")
                 _write_text(stem.with_suffix(".py"), _counterexample_test(verdict, profile))
+                _write_counterexample_trace(stem.with_suffix(".trace.jsonl"), verdict, profile)
+                table = gate.COMPONENTS[verdict.component].table
+                save_figure(timeline_figure(verdict.timeline, f"{verdict.component} ({verdict.variant}) "
+                                            f"counterexample\n{verdict.target}", table.states() if table else ()),
+                            directory / f"counterexample-{verdict.component}-{verdict.variant}-timeline")
             table = gate.COMPONENTS[verdict.component].table
             figure = state_diagram(table, verdict.variant, verdict.edge_counts,
                                    f"{verdict.component} ({verdict.variant}): {verdict.target}, {verdict.status}")

@@ -53,6 +53,20 @@ class _BackpressureSuite(DifferentialMachine):
         self.last_state = self.reference.state.value
         self.same("start state", self.target.state, self.reference.state)
 
+    def both(self, action: str, call: Any) -> tuple[Any, Any]:
+        """Each operation, and then the target's input written to the example's trace in
+        `check-trace`'s replay vocabulary (accepted / rejected / released)."""
+        target, reference = super().both(action, call)
+        recorder = getattr(self, "recorder", None)
+        if recorder is not None:
+            if action in ("try_acquire", "admit"):
+                admitted = target == ("ok", True) or (action == "try_acquire" and target[0] == "ok")
+                recorder.decision(COMPONENT, "target", "accepted" if admitted else "rejected",
+                                  None if admitted else "queue_full")
+            elif action == "release" and target[0] == "ok":
+                recorder.decision(COMPONENT, "target", "released")
+        return target, reference
+
     @rule(count=st.integers(1, 8))
     def try_acquire(self, count: int) -> None:
         for _ in range(count):

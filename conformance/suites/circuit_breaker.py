@@ -69,6 +69,7 @@ class _BreakerSuite(DifferentialMachine):
         self.reference = reference_breaker(self.config, self.clock, self.reference_observer(self.clock))
         self.target = build_target(self.factory, self.config, self.clock, COMPONENT, self.target_name)
         self.outstanding: list[tuple[Any, Any]] = []
+        self.call_ids: dict[int, int] = {}
         self.steps: list[str] = [f"config {self.config.model_dump()}"]
         self.last_state = "closed"
 
@@ -109,8 +110,30 @@ class _BreakerSuite(DifferentialMachine):
     def finish(self, index: int, success: bool) -> None:
         self._finish_pair(success, *self.outstanding.pop(index % len(self.outstanding)))
 
+    def both(self, action: str, call: Any) -> tuple[Any, Any]:
+        """Each operation, and then the target's input written to the example's trace in
+        `check-trace`'s replay vocabulary (admitted / rejected / succeeded / failed / manual), so a
+        counterexample's trace replays through the reference."""
+        target, reference = super().both(action, call)
+        recorder = getattr(self, "recorder", None)
+        if recorder is not None:
+            if action == "try_acquire":
+                if target[0] == "ok":
+                    self.calls_made = getattr(self, "calls_made", 0) + 1
+                    self.call_ids[id(target[1])] = self.calls_made
+                    recorder.decision(COMPONENT, "target", "admitted", None, {"call": self.calls_made})
+                else:
+                    recorder.decision(COMPONENT, "target", "rejected", "circuit_open")
+            elif action in ("on_success", "on_failure") and target[0] == "ok":
+                recorder.decision(COMPONENT, "target", "succeeded" if action == "on_success" else "failed", None,
+                                  {"call": self.call_ids.get(id(self.finishing))})
+            elif action in ("open", "close", "reset") and target[0] == "ok":
+                recorder.decision(COMPONENT, "target", "manual", action)
+        return target, reference
+
     def _finish_pair(self, success: bool, target_permit: Any, reference_permit: Any) -> None:
         method = "on_success" if success else "on_failure"
+        self.finishing = target_permit
         permits = {id(self.target): target_permit, id(self.reference): reference_permit}
         before = self.reference.state.value
         admitted_in = getattr(reference_permit, "started_in", None)

@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis.stateful import RuleBasedStateMachine, invariant
 
-from rustok_sim.model.core.trace import TraceRecorder
+from rustok_sim.model.core.trace import FilterSink, ListSink, TeeSink, TraceRecorder
 from rustok_sim.model.core.transitions import TransitionTable
 
 __all__ = ["DifferentialMachine"]
@@ -61,10 +61,18 @@ class DifferentialMachine(RuleBasedStateMachine):
             self.coverage.reached(goal)
 
     def reference_observer(self, clock: Callable[[], float]) -> Any:
-        """The observer the reference is built with: the run's coverage, if it keeps one."""
-        if self.coverage is None:
-            return None
-        return TraceRecorder(clock, sink=self.coverage, kinds=["transition"])
+        """The observer the reference is built with. It feeds the run's coverage (if it keeps
+        one) and keeps this example's trace: the reference's transitions, decisions and
+        anomalies, and the target's state changes (instance ``target``), which a counterexample
+        is written out as. Also starts the example's timeline: after each operation, the virtual
+        time, the operation and both sides' states (for components that have one)."""
+        self.trace_sink = ListSink()
+        sinks: list[Any] = [self.trace_sink]
+        if self.coverage is not None:
+            sinks.append(FilterSink(self.coverage, kinds=["transition"]))
+        self.recorder = TraceRecorder(clock, sink=TeeSink(*sinks), kinds=["transition", "decision", "anomaly"])
+        self.timeline: list[tuple[float | None, str, str | None, str | None]] = []
+        return self.recorder
 
     def _differ(self, what: str, target: Any, reference: Any) -> AssertionError:
         when = f" (t={self.now():.10g})" if self.now() is not None else ""
@@ -89,7 +97,13 @@ class DifferentialMachine(RuleBasedStateMachine):
                 outcomes.append(("error", exc))
         # After each operation, not only after each rule: a rule of several operations can pass
         # through states, and every single move must be an edge.
-        self.moves_are_edges_of_the_table()
+        try:
+            self.moves_are_edges_of_the_table()
+        finally:
+            if hasattr(self, "timeline"):
+                reference_state = getattr(self.reference, "state", None)
+                self.timeline.append((self.now(), action, getattr(self, "last_state", None),
+                                      _text(reference_state) if reference_state is not None else None))
         return outcomes[0], outcomes[1]
 
     def same_outcome(self, target: Outcome, reference: Outcome, *, compare_values: bool = False) -> None:
@@ -114,6 +128,11 @@ class DifferentialMachine(RuleBasedStateMachine):
         state = self.target.state.value
         if state != self.last_state:
             edges = [e for e in self.table.for_variant(self.variant) if (e.source, e.target) == (self.last_state, state)]
+            if getattr(self, "recorder", None) is not None:
+                # The target's triggers are not observable; a legal move is written with the
+                # table's trigger for it, an illegal one as "unexplained" (check-trace rejects it).
+                self.recorder.transition(self.table.component, "target", self.last_state, state,
+                                         edges[0].trigger if edges else "unexplained")
             if not edges:
                 raise AssertionError(f"{self.target_name} moved {self.last_state} -> {state} after "
                                      f"{self.steps[-1]!r}: not an edge of the {self.variant} table")

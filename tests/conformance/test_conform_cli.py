@@ -95,6 +95,21 @@ def test_a_violation_leaves_a_runnable_pytest_file_that_reproduces_it(tmp_path: 
     assert run.returncode == 1 and "differs from the reference" in run.stdout
 
 
+def test_a_counterexample_trace_replays_to_the_difference_and_its_timeline_is_drawn(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "artifacts"
+    assert main(["conform", "--target", f"circuit_breaker={MUTANT}", "--variant", "resilience",
+                 "--artifacts", str(out)]) == 1
+    stem = out / "counterexample-circuit_breaker-resilience"
+    for suffix in ("-timeline.png", "-timeline.svg"):
+        assert (out / f"{stem.name}{suffix}").stat().st_size > 1000
+    capsys.readouterr()
+    # the trace holds what the target did; check-trace replays its inputs through the reference
+    assert main(["check-trace", str(stem) + ".trace.jsonl"]) == 1
+    printed = capsys.readouterr().out
+    assert "circuit_breaker 'target'" in printed and "the reference makes a move the trace does not record" in printed
+
+
 def test_junit_has_one_case_per_suite_run_and_the_violation_as_a_failure(tmp_path: Path) -> None:
     from xml.etree import ElementTree as ET
 
