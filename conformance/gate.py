@@ -6,8 +6,9 @@ difference), or ``violation`` with the counterexample's message (the step and th
 that differed) and the steps that led there. Hypothesis shrinks a violation before it is
 reported, except in the self-test, where one failing example is enough to call a mutant killed.
 
-Components so far: ``circuit_breaker`` (all three variants) and ``backpressure`` (both). The
-other suites of issue 11 (bus and dispatcher, relay, resolver cache) are still to come.
+Components: ``circuit_breaker``, ``backpressure``, ``tenant_resolver`` (the resolver cache),
+``outbox_relay`` and ``event_dispatcher`` (bus and dispatcher slot accounting), each in all its
+variants.
 """
 
 from __future__ import annotations
@@ -24,15 +25,19 @@ from rustok_sim.conformance.coverage import EdgeCoverage
 from rustok_sim.conformance.exec_target import TargetProtocolError, exec_factory
 from rustok_sim.conformance.mutants import backpressure as backpressure_mutants
 from rustok_sim.conformance.mutants import circuit_breaker as breaker_mutants
+from rustok_sim.conformance.mutants import dispatcher as dispatcher_mutants
 from rustok_sim.conformance.mutants import outbox_relay as relay_mutants
 from rustok_sim.conformance.mutants import tenant_resolver as resolver_mutants
 from rustok_sim.conformance.reference import circuit_breaker as reference_breaker
 from rustok_sim.conformance.suites.backpressure import backpressure_suite, reference_backpressure
 from rustok_sim.conformance.suites.circuit_breaker import breaker_suite
+from rustok_sim.conformance.suites.dispatcher import VARIANTS as DISPATCHER_VARIANTS
+from rustok_sim.conformance.suites.dispatcher import dispatcher_suite, reference_dispatcher
 from rustok_sim.conformance.suites.outbox_relay import reference_relay, relay_suite
 from rustok_sim.conformance.suites.tenant_resolver import reference_resolver, resolver_suite
 from rustok_sim.conformance.targets import Factory, TargetError, load_factory
 from rustok_sim.model.core.transitions import TransitionTable
+from rustok_sim.model.events.dispatcher import TRANSITIONS as DISPATCHER_TABLE
 from rustok_sim.model.events.relay import ROW_TRANSITIONS
 from rustok_sim.model.resilience.backpressure import TRANSITIONS as BACKPRESSURE_TABLE
 from rustok_sim.model.resilience.circuit_breaker import TRANSITIONS as BREAKER_TABLE
@@ -69,6 +74,9 @@ COMPONENTS: dict[str, Component] = {
                                  ENTRY_TRANSITIONS, resolver_mutants.MUTANTS, resolver_mutants.VARIANTS_OF),
     "outbox_relay": Component("outbox_relay", ("faithful", "hardened"), relay_suite, reference_relay, ROW_TRANSITIONS,
                               relay_mutants.MUTANTS, relay_mutants.VARIANTS_OF),
+    "event_dispatcher": Component("event_dispatcher", DISPATCHER_VARIANTS, dispatcher_suite, reference_dispatcher,
+                                  DISPATCHER_TABLE, dispatcher_mutants.MUTANTS,
+                                  getattr(dispatcher_mutants, "VARIANTS_OF", {})),
 }
 
 PROFILES: dict[str, tuple[int, int]] = {"ci": (200, 40), "thorough": (2000, 100)}
