@@ -751,17 +751,23 @@ class _RelaySuite(DifferentialMachine):
             self.target.hands[worker].extend(target[1])
             self.reference.hands[worker].extend(reference[1])
 
+    def _two_workers(self, a: int, b: int) -> tuple[str, str] | None:
+        """Worker A (one holding nothing) and another live worker B, or None when there is no B."""
+        idle = self._idle()
+        first = idle[a % len(idle)]
+        second = self.live[(self.live.index(first) + b) % len(self.live)]
+        return None if second == first else (first, second)
+
     @precondition(lambda self: len(self.live) >= 2 and self._idle())
     @rule(a=st.integers(0, 5), b=st.integers(1, 5), outage=st.booleans())
     def claim_race(self, a: int, b: int, outage: bool) -> None:
         """Worker A's claim (A holds nothing), with worker B's whole pass between A's candidate
         SELECT and its UPDATE; with `outage` the downstream is down for B's pass (so B reschedules
         or fails the rows A selected)."""
-        idle = self._idle()
-        first = idle[a % len(idle)]
-        second = self.live[(self.live.index(first) + b) % len(self.live)]
-        if second == first:
+        pair = self._two_workers(a, b)
+        if pair is None:
             return
+        first, second = pair
         self._ensure_due_row()
         was = [(side.downstream.down, side.downstream.fail_next) for side in (self.target, self.reference)]
         if outage:
@@ -836,11 +842,10 @@ class _RelaySuite(DifferentialMachine):
         """A slow relay: A (holding nothing) claims a batch, the clock moves to the exact end of
         A's lease, B runs a pass (hardened: takes the rows over), then A finishes what it holds
         (hardened: refused)."""
-        idle = self._idle()
-        first = idle[a % len(idle)]
-        second = self.live[(self.live.index(first) + b) % len(self.live)]
-        if second == first:
+        pair = self._two_workers(a, b)
+        if pair is None:
             return
+        first, second = pair
         self._ensure_due_row()
         target, reference = self._claiming(f"{first}.claim_batch()", lambda s: s.relays[first].claim_batch())
         self._same_claimed(target, reference)
