@@ -527,6 +527,11 @@ def _metric_text(value: object) -> str | None:
     return None
 
 
+from rustok_sim.reports.cli_report import report as _report_command  # noqa: E402, I001 - registered after the core commands
+app.add_command(_report_command)
+
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit status (the console script exits with it)."""
     try:
