@@ -529,6 +529,8 @@ def _metric_text(value: object) -> str | None:
 
 from rustok_sim.reports.cli_report import report as _report_command  # noqa: E402, I001 - registered after the core commands
 app.add_command(_report_command)
+from rustok_sim.reports.sweep.cli import sweep as _sweep_command  # noqa: E402, I001 - registered after the core commands
+app.add_command(_sweep_command)
 
 
 
