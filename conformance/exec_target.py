@@ -1,6 +1,7 @@
 """``exec:COMMAND`` targets: an implementation in any language, driven over stdin/stdout with a
 versioned JSON Lines protocol (in the spirit of Maelstrom's nodes). `docs/conformance.md`
-documents it; version 1 speaks the ``circuit_breaker`` component.
+documents it; version 1 speaks the ``circuit_breaker``, ``event_validation`` and
+``tenant_identifiers`` components.
 
 One process serves a whole gate run. Each request is one line: ``{"v": 1, "id": N, "t": SECONDS,
 "op": ...}`` with ``t`` the controlled clock's time (the only time the target may use):
@@ -30,9 +31,13 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
+from rustok_sim.model.events.domain import EventFormatError
+from rustok_sim.model.events.validation import EventValidationError
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreakerConfig, CircuitOpenError, CircuitState
+from rustok_sim.model.tenancy.validation import TenantValidationError, TenantValidationErrorKind
 
-__all__ = ["PROTOCOL_VERSION", "ExecBreaker", "ExecProcess", "TargetProtocolError", "exec_factory"]
+__all__ = ["EXEC_COMPONENTS", "PROTOCOL_VERSION", "ExecBreaker", "ExecEventValidator", "ExecIdentifierValidator",
+           "ExecProcess", "TargetProtocolError", "exec_factory"]
 
 PROTOCOL_VERSION = 1
 REPLY_TIMEOUT_S = 5.0
@@ -115,10 +120,30 @@ def _error_from(error: Any, op: str) -> Exception:
             return CircuitOpenError(message, CircuitState(fields.get("state")), fields.get("retry_after"))
         except ValueError:
             return TargetProtocolError(f"CircuitOpenError with an unknown state {fields.get('state')!r}")
+    try:
+        known = _known_error(kind, fields)
+    except (TypeError, ValueError) as exc:
+        return TargetProtocolError(f"{kind} reply to {op} with unusable fields {fields!r:.120}: {exc}")
+    if known is not None:
+        known.args = (message,)  # the target's own text is what the suite compares
+        return known
     cls = _ERRORS.get(kind)
     if cls is None:
         cls = _ERRORS[kind] = type(kind, (Exception,), {})
     return cls(message)
+
+
+def _known_error(kind: str, fields: dict[str, Any]) -> Exception | None:
+    """The validators' errors, rebuilt with their fields (which the suites compare one by one)."""
+    if kind == "EventValidationError":
+        return EventValidationError(fields["kind"], str(fields["field"]), max=fields.get("max"), min=fields.get("min"),
+                                    value=fields.get("value"), reason=fields.get("reason"))
+    if kind == "EventFormatError":
+        field = fields.get("field")
+        return EventFormatError("DomainEvent", [{"field": field, "type": "target", "message": "", "input": None}])
+    if kind == "TenantValidationError":
+        return TenantValidationError(TenantValidationErrorKind(fields["kind"]), str(fields.get("value", "")))
+    return None
 
 
 class _RemotePermit:
@@ -208,17 +233,65 @@ class ExecBreaker:
         self._call("reset")
 
 
+class ExecEventValidator:
+    """An event validator in another process. A payload given as JSON text goes as
+    ``validate_json`` with the text, any other as ``validate`` with the JSON value."""
+
+    def __init__(self, process: ExecProcess, snapshot: str, clock: Callable[[], float]) -> None:
+        self._process, self._clock = process, clock
+        process.request(clock(), "new", component="event_validation", config=snapshot)
+
+    def validate(self, event: Any) -> None:
+        if isinstance(event, (bytes, bytearray)):
+            event = bytes(event).decode("utf-8", "surrogateescape")
+        method = "validate_json" if isinstance(event, str) else "validate"
+        self._process.request(self._clock(), "call", method=method, args=[event])
+
+
+class ExecIdentifierValidator:
+    """A tenant identifier validator in another process; a UUID comes back as its text."""
+
+    def __init__(self, process: ExecProcess, clock: Callable[[], float]) -> None:
+        self._process, self._clock = process, clock
+        process.request(clock(), "new", component="tenant_identifiers", config=None)
+
+    def _call(self, method: str, raw: str) -> Any:
+        return self._process.request(self._clock(), "call", method=method, args=[raw])
+
+    def validate_slug(self, raw: str) -> str:
+        return str(self._call("validate_slug", raw))
+
+    def validate_uuid(self, raw: str) -> Any:
+        return self._call("validate_uuid", raw)
+
+    def validate_host(self, raw: str) -> str:
+        return str(self._call("validate_host", raw))
+
+    def validate_any(self, raw: str) -> str:
+        return str(self._call("validate_any", raw))
+
+
+EXEC_COMPONENTS: dict[str, Callable[[ExecProcess, Any, Callable[[], float]], Any]] = {
+    "circuit_breaker": ExecBreaker,
+    "event_validation": ExecEventValidator,
+    "tenant_identifiers": lambda process, config, clock: ExecIdentifierValidator(process, clock),
+}
+"""The components protocol v1 speaks -> the local stand-in that forwards to the process."""
+
+
 def exec_factory(component: str, command: str,
                  timeout: float = REPLY_TIMEOUT_S) -> Callable[[Any, Callable[[], float]], Any]:
     """The factory of an ``exec:COMMAND`` target: one process, a fresh instance per example."""
-    if component != "circuit_breaker":
-        raise ValueError(f"exec targets speak circuit_breaker so far (protocol v{PROTOCOL_VERSION}), not {component}")
+    stand_in = EXEC_COMPONENTS.get(component)
+    if stand_in is None:
+        raise ValueError(f"exec targets speak {', '.join(EXEC_COMPONENTS)} (protocol v{PROTOCOL_VERSION}), "
+                         f"not {component}")
     holder: dict[str, ExecProcess] = {}
 
-    def factory(config: Any, clock: Callable[[], float]) -> ExecBreaker:
+    def factory(config: Any, clock: Callable[[], float]) -> Any:
         process = holder.get("process")
         if process is None or process.process.poll() is not None:
             process = holder["process"] = ExecProcess(command, timeout)
-        return ExecBreaker(process, config, clock)
+        return stand_in(process, config, clock)
     factory.close = lambda: holder["process"].close() if "process" in holder else None  # type: ignore[attr-defined]
     return factory

@@ -8,7 +8,8 @@ reported, except in the self-test, where one failing example is enough to call a
 
 Components: ``circuit_breaker``, ``backpressure``, ``tenant_resolver`` (the resolver cache),
 ``outbox_relay`` and ``event_dispatcher`` (bus and dispatcher slot accounting), each in all its
-variants.
+variants; and two stateless ones with property suites: ``event_validation`` (per snapshot of the
+Rust code) and ``tenant_identifiers``.
 """
 
 from __future__ import annotations
@@ -26,14 +27,20 @@ from rustok_sim.conformance.exec_target import TargetProtocolError, exec_factory
 from rustok_sim.conformance.mutants import backpressure as backpressure_mutants
 from rustok_sim.conformance.mutants import circuit_breaker as breaker_mutants
 from rustok_sim.conformance.mutants import dispatcher as dispatcher_mutants
+from rustok_sim.conformance.mutants import event_validation as event_validation_mutants
 from rustok_sim.conformance.mutants import outbox_relay as relay_mutants
+from rustok_sim.conformance.mutants import tenant_identifiers as identifier_mutants
 from rustok_sim.conformance.mutants import tenant_resolver as resolver_mutants
 from rustok_sim.conformance.reference import circuit_breaker as reference_breaker
 from rustok_sim.conformance.suites.backpressure import backpressure_suite, reference_backpressure
 from rustok_sim.conformance.suites.circuit_breaker import breaker_suite
 from rustok_sim.conformance.suites.dispatcher import VARIANTS as DISPATCHER_VARIANTS
 from rustok_sim.conformance.suites.dispatcher import dispatcher_suite, reference_dispatcher
+from rustok_sim.conformance.suites.event_validation import VARIANTS as EVENT_VALIDATION_VARIANTS
+from rustok_sim.conformance.suites.event_validation import event_validation_suite, reference_event_validator
 from rustok_sim.conformance.suites.outbox_relay import reference_relay, relay_suite
+from rustok_sim.conformance.suites.tenant_identifiers import VARIANTS as IDENTIFIER_VARIANTS
+from rustok_sim.conformance.suites.tenant_identifiers import identifier_suite, reference_identifier_validator
 from rustok_sim.conformance.suites.tenant_resolver import reference_resolver, resolver_suite
 from rustok_sim.conformance.targets import Factory, TargetError, load_factory
 from rustok_sim.model.core.transitions import TransitionTable
@@ -59,10 +66,15 @@ class Component:
     variants: tuple[str, ...]
     suite: Callable[[Factory, str, str], type[RuleBasedStateMachine]]
     reference: Factory
-    table: TransitionTable
+    table: TransitionTable | None
+    """None for a stateless component (a validator): its suite is a property suite, with goals
+    and no edges."""
     mutants: Mapping[str, Factory]
     mutant_variants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Mutants that are bugs only in some variants -> those variants (the rest: all of them)."""
+    examples_share: float = 1.0
+    """The share of a profile's examples this suite runs: below 1 for a suite whose every step
+    does many operations (the event validation suite validates about 15 payloads a step)."""
 
 
 COMPONENTS: dict[str, Component] = {
@@ -77,6 +89,11 @@ COMPONENTS: dict[str, Component] = {
     "event_dispatcher": Component("event_dispatcher", DISPATCHER_VARIANTS, dispatcher_suite, reference_dispatcher,
                                   DISPATCHER_TABLE, dispatcher_mutants.MUTANTS,
                                   getattr(dispatcher_mutants, "VARIANTS_OF", {})),
+    "event_validation": Component("event_validation", EVENT_VALIDATION_VARIANTS, event_validation_suite,
+                                  reference_event_validator, None, event_validation_mutants.MUTANTS,
+                                  event_validation_mutants.VARIANTS_OF, examples_share=0.25),
+    "tenant_identifiers": Component("tenant_identifiers", IDENTIFIER_VARIANTS, identifier_suite,
+                                    reference_identifier_validator, None, identifier_mutants.MUTANTS),
 }
 
 PROFILES: dict[str, tuple[int, int]] = {"ci": (200, 40), "thorough": (2000, 100)}
@@ -162,6 +179,8 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
     if variant not in component.variants:
         raise GateError(f"{component.name} has no variant {variant!r}; variants: {', '.join(component.variants)}")
     machine = component.suite(factory, variant, target)
+    if component.examples_share != 1.0:
+        config = settings(config, max_examples=max(1, round(config.max_examples * component.examples_share)))
     coverage = EdgeCoverage()
     seen: list[list[str]] = []
     traces: list[tuple[list[Any], list[Any], dict[str, Any] | None]] = []

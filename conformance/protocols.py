@@ -31,6 +31,8 @@ PROTOCOLS: dict[str, type] = {
     "outbox_store": events.OutboxStore,
     "outbox_transport": events.OutboxTransportProtocol,
     "outbox_relay": events.OutboxRelayProtocol,
+    "event_validation": events.EventValidatorProtocol,
+    "tenant_identifiers": tenancy.TenantIdentifierValidatorProtocol,
 }
 """Component name -> the Protocol its targets must satisfy."""
 
@@ -84,11 +86,13 @@ def surface_mismatches(candidate: Any, protocol: type, *, strict: bool = False) 
             continue
         if callable(declared):
             method = getattr(klass, name, None)
-            if isinstance(actual, (property, classmethod, staticmethod)) or not callable(method):
+            if isinstance(actual, (property, classmethod)) or not callable(method):
                 problems.append(f"{name}: should be a method")
                 continue
             if strict:
-                if _strict_parameters(method) != _strict_parameters(declared):
+                # A static method (Rust's associated function) takes what the method takes after self.
+                declared_parameters = _strict_parameters(declared)[isinstance(actual, staticmethod):]
+                if _strict_parameters(method) != declared_parameters:
                     problems.append(f"{name}{inspect.signature(method)} differs from the protocol's "
                                     f"{name}{inspect.signature(declared)}")
                 continue

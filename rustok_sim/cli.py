@@ -298,6 +298,9 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
 
     json_path = _writable_output(json_name)
     junit_path = _writable_output(junit_name)
+    if os.getcwd() not in sys.path:
+        # A `--target mymodule:factory` in the current directory imports, as under `python -m`.
+        sys.path.insert(0, os.getcwd())
     try:
         plugged = gate.parse_targets(targets)
         names = components or tuple(plugged) or tuple(gate.COMPONENTS)
@@ -343,16 +346,16 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
             if close is not None:
                 close()
     table = Table(title=f"conformance ({profile})", title_justify="left")
-    for column in ("component", "variant", "target", "verdict", "edges", "detail"):
+    for column in ("component", "variant", "target", "verdict", "coverage", "detail"):
         table.add_column(column)
     for verdict in verdicts:
         colour = {"conformant": "green", "inconclusive": "yellow"}.get(verdict.status, "red")
-        cover = verdict.coverage
-        edges = f"{len(cover.get('covered', {}))}/{cover.get('edges', 0)}" if cover else ""
         table.add_row(verdict.component, verdict.variant, escape(verdict.target),
-                      f"[{colour}]{verdict.status}[/]", edges, escape(verdict.detail))
+                      f"[{colour}]{verdict.status}[/]", _coverage_cell(verdict.coverage), escape(verdict.detail))
     console.print(table)
     for verdict in verdicts:
+        if verdict.status == "violation":
+            continue  # stopped at the difference: what it did not reach yet says nothing
         missed = verdict.coverage.get("missed") if verdict.coverage else None
         if missed:
             console.print(f"edges not reached ({verdict.component}, {verdict.variant}): {escape('; '.join(missed))}")
@@ -362,7 +365,13 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
     for verdict in verdicts:
         if verdict.status == "violation" and verdict.steps:
             console.print(f"[bold]counterexample[/] ({verdict.component}, {verdict.variant}):")
-            for number, step in enumerate(verdict.steps, 1):
+            steps = list(enumerate(verdict.steps, 1))
+            if gate.COMPONENTS[verdict.component].table is None and len(steps) > 2:
+                # A validator's outcome depends on its input alone: the last step is the finding.
+                console.print(f"  (a stateless component: steps 2..{len(steps) - 1} omitted, "
+                              f"the counterexample files have them)")
+                steps = [steps[0], steps[-1]]
+            for number, step in steps:
                 console.print(f"  {number}. {escape(step)}")
         if verdict.status == "violation":
             console.print(f"reproduce: {escape(_reproduce_command(verdict, profile))}")
@@ -376,6 +385,17 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
         raise click.exceptions.Exit(1)
     if any(v.status == "inconclusive" for v in verdicts):
         raise click.exceptions.Exit(3)
+
+
+def _coverage_cell(coverage: Mapping[str, Any]) -> str:
+    """Edges of the table reached (stateful components), goals reached (all)."""
+    if not coverage:
+        return ""
+    goals = len(coverage.get("goals", {})) + len(coverage.get("goals_missed", []))
+    cell = [f"{len(coverage.get('covered', {}))}/{coverage['edges']} edges"] if coverage.get("edges") else []
+    if goals:
+        cell.append(f"{len(coverage.get('goals', {}))}/{goals} goals")
+    return ", ".join(cell)
 
 
 def _junit(verdicts: list[Any], profile: str) -> str:
@@ -452,26 +472,30 @@ def _write_artifacts(directory: Path, verdicts: list[Any], console: Console, pro
     from rustok_sim.conformance import gate
     from rustok_sim.conformance.diagrams import save_figure, state_diagram, timeline_figure
 
+    diagrams = 0
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for verdict in verdicts:
+            # A stateless component (a validator) has no table: no state diagram, no timeline.
+            table = gate.COMPONENTS[verdict.component].table
             if verdict.status == "violation":
                 stem = directory / f"counterexample-{verdict.component}-{verdict.variant}"
                 _write_text(stem.with_suffix(".txt"), "\n".join(verdict.steps) + f"\n\n{verdict.detail}\n")
                 _write_text(stem.with_suffix(".py"), _counterexample_test(verdict, profile))
                 _write_counterexample_trace(stem.with_suffix(".trace.jsonl"), verdict, profile)
-                table = gate.COMPONENTS[verdict.component].table
-                save_figure(timeline_figure(verdict.timeline, f"{verdict.component} ({verdict.variant}) "
-                                            f"counterexample\n{verdict.target}", table.states() if table else ()),
-                            directory / f"counterexample-{verdict.component}-{verdict.variant}-timeline")
-            table = gate.COMPONENTS[verdict.component].table
-            figure = state_diagram(table, verdict.variant, verdict.edge_counts,
-                                   f"{verdict.component} ({verdict.variant}): {verdict.target}, {verdict.status}")
-            save_figure(figure, directory / f"{verdict.component}-{verdict.variant}")
+                if table is not None:
+                    save_figure(timeline_figure(verdict.timeline, f"{verdict.component} ({verdict.variant}) "
+                                                f"counterexample\n{verdict.target}", table.states()),
+                                directory / f"counterexample-{verdict.component}-{verdict.variant}-timeline")
+            if table is not None:
+                figure = state_diagram(table, verdict.variant, verdict.edge_counts,
+                                       f"{verdict.component} ({verdict.variant}): {verdict.target}, {verdict.status}")
+                save_figure(figure, directory / f"{verdict.component}-{verdict.variant}")
+                diagrams += 1
         _write_text(directory / "verdicts.json", json.dumps([v.as_dict() for v in verdicts], indent=2) + "\n")
     except OSError as exc:
         raise click.ClickException(f"cannot write artifacts to {directory}: {exc}") from None
-    console.print(f"wrote {len(verdicts)} state diagrams (PNG, SVG) and verdicts.json to {escape(str(directory))}")
+    console.print(f"wrote {diagrams} state diagrams (PNG, SVG) and verdicts.json to {escape(str(directory))}")
 
 
 def _print_result(console: Console, name: str, result: object, out: Path) -> None:
@@ -531,7 +555,6 @@ from rustok_sim.reports.cli_report import report as _report_command  # noqa: E40
 app.add_command(_report_command)
 from rustok_sim.reports.sweep.cli import sweep as _sweep_command  # noqa: E402, I001 - registered after the core commands
 app.add_command(_sweep_command)
-
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,11 +31,13 @@ from rustok_sim.model.events.dispatcher import OK, EventDispatcher, HandlerBuild
 from rustok_sim.model.events.outbox import InMemoryOutboxStore, OutboxTransport
 from rustok_sim.model.events.protocols import EventBusProtocol, EventDispatcherProtocol, ReceiverProtocol
 from rustok_sim.model.events.relay import OutboxRelay
+from rustok_sim.model.events.validator import EventValidator
 from rustok_sim.model.resilience.backpressure import BackpressureController
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker
 from rustok_sim.model.tenancy.cache import InMemoryCacheBackend
 from rustok_sim.model.tenancy.protocols import HardenedTenantResolver, TenantResolverV1, TenantResolverV2
 from rustok_sim.model.tenancy.resolver import MiddlewareTenantResolver, MokaTenantResolver
+from rustok_sim.model.tenancy.validation import TenantIdentifierValidator
 
 # component -> (model references, adapter references). Adapters add their I/O surface (connect,
 # engine, faults) on top of the protocol, so only model references are held to "nothing else".
@@ -51,6 +53,8 @@ REFERENCES: dict[str, tuple[list[type], list[type]]] = {
     "outbox_store": ([InMemoryOutboxStore], [SqlOutboxStore]),
     "outbox_transport": ([OutboxTransport], [SqlOutboxTransport]),
     "outbox_relay": ([OutboxRelay], [SqlOutboxRelay]),
+    "event_validation": ([EventValidator], []),
+    "tenant_identifiers": ([TenantIdentifierValidator], []),
 }
 
 _CONSTRUCTION = {"config", "name", "observer", "clock"}  # what the component was built with
@@ -69,6 +73,8 @@ EXTRAS: dict[tuple[str, type], set[str]] = {
                                                             "register_boxed", "poll"},  # aliases of register / next_work
     ("outbox_store", InMemoryOutboxStore): set(),
     ("outbox_transport", OutboxTransport): _CONSTRUCTION - {"config"} | {"store", "now_us"},
+    ("event_validation", EventValidator): set(),
+    ("tenant_identifiers", TenantIdentifierValidator): set(),
     ("outbox_relay", OutboxRelay): _CONSTRUCTION - {"config"} | {"store", "target", "now_us", "backoff_ms"},
 }
 

@@ -31,7 +31,8 @@ def _described(outcome: Outcome) -> str:
 class DifferentialMachine(RuleBasedStateMachine):
     target_name: str = "target"
     variant: str = ""
-    table: TransitionTable
+    table: TransitionTable | None
+    """The component's transition table; None for a stateless component (a validator)."""
     coverage: Any = None
     """An `EdgeCoverage` shared by every example of a run, fed by the reference's transitions."""
     error_fields: tuple[str, ...] = ()
@@ -123,7 +124,7 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     @invariant()
     def moves_are_edges_of_the_table(self) -> None:
-        if not hasattr(self, "target"):
+        if not hasattr(self, "target") or self.table is None:
             return
         state = self.target.state.value
         if state != self.last_state:

@@ -214,3 +214,22 @@ BUS_DISPATCHER_PROTOCOLS: dict[str, type] = {
 """The bus and dispatcher protocols by component name."""
 
 __all__ += ["BUS_DISPATCHER_PROTOCOLS", "EventBusProtocol", "EventDispatcherProtocol", "ReceiverProtocol"]
+
+
+# ==============================================================================================
+# Event validation
+# ==============================================================================================
+
+
+@runtime_checkable
+class EventValidatorProtocol(Protocol):
+    """RusToK's event validation as one call (reference: `rustok_sim.model.events.validator.EventValidator`):
+    `event` is the serde JSON form, ``{"type": <variant>, "data": {...}}``, as parsed JSON or as
+    JSON text. Raises `EventFormatError` (its ``field`` the JSON path of the problem) for a
+    payload serde would refuse, `EventValidationError` (``kind``, ``field``, ``max``, ``min``,
+    ``value``, ``reason``) for the first business rule broken, in the spec's order; None when valid."""
+
+    def validate(self, event: Any) -> None: ...
+
+
+__all__ += ["EventValidatorProtocol"]

@@ -8,6 +8,8 @@ each protocol, method names and signatures included.
 - `CacheBackend`: Rust's `CacheBackend` trait (the in-memory moka backend, the Redis adapter).
 - `TenantResolverV2`: variant ``v2``, the moka resolver (`MokaTenantResolver`).
 - `TenantResolverV1`: variant ``v1``, the live middleware (`MiddlewareTenantResolver`).
+- `TenantIdentifierValidatorProtocol`: Rust's `TenantIdentifierValidator` (its four associated
+  functions; the reference `TenantIdentifierValidator` has them as static methods).
 - `HardenedTenantResolver`: variant ``hardened``: V1's surface plus the count of cache errors
   it absorbed.
 
@@ -38,6 +40,7 @@ __all__ = [
     "CacheBackend",
     "HardenedTenantResolver",
     "TenantResolverV1",
+    "TenantIdentifierValidatorProtocol",
     "TenantResolverV2",
 ]
 
@@ -129,3 +132,18 @@ RESOLVER_PROTOCOLS: dict[str, type] = {
     "hardened": HardenedTenantResolver,
 }
 """The protocol a target of each resolver variant must satisfy."""
+
+
+@runtime_checkable
+class TenantIdentifierValidatorProtocol(Protocol):
+    """Rust's `TenantIdentifierValidator` (spec §5): each call normalises `raw` (Unicode trim,
+    then lowercase) and returns the normalised value, or raises `TenantValidationError` (``kind``
+    the Rust variant name, ``str()`` its Display text)."""
+
+    def validate_slug(self, raw: str) -> str: ...
+
+    def validate_uuid(self, raw: str) -> uuid.UUID: ...
+
+    def validate_host(self, raw: str) -> str: ...
+
+    def validate_any(self, raw: str) -> str: ...

@@ -67,6 +67,6 @@ def test_a_broken_harness_is_a_finding_with_its_step(tmp_path: Path, after: str,
 
 def test_an_exec_target_for_a_component_it_does_not_speak_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["conform", "--target", "backpressure=exec:true"]) == 2
-    assert "exec targets speak circuit_breaker so far" in capsys.readouterr().err
+    assert "exec targets speak circuit_breaker, event_validation, tenant_identifiers" in capsys.readouterr().err
     assert main(["conform", "--target", "circuit_breaker=exec:"]) == 2
 
