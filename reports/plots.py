@@ -52,7 +52,7 @@ class TimelineData:
     thresholds: Mapping[str, float] = field(default_factory=dict)
     """backpressure depths: ``warning``, ``critical``, ``max``"""
     claimed_rows: Mapping[int, int] = field(default_factory=dict)
-    """outbox rows claimed, most per virtual second (from the trace)"""
+    """outbox rows claimed at the end of each virtual second with a row move (from the trace)"""
 
 
 Band = tuple[str, Sequence[float | None], Mapping[float, tuple[str, str]]]
@@ -192,8 +192,12 @@ def _draw_panel(axes: Axes, panel: str, run: TimelineData, times: Sequence[float
                       label="pending")
         if run.claimed_rows:
             seconds = sorted(run.claimed_rows)
-            axes.step(seconds, [run.claimed_rows[s] for s in seconds], where="post", color=BAD, linewidth=1,
-                      label="claimed (most per s)")
+            claimed = [float(run.claimed_rows[s]) for s in seconds]
+            xs = [s + 1.0 for s in seconds]  # the count holds from each second's end
+            if times and times[-1] > xs[-1]:  # nothing moves after the last transition: the count holds
+                xs.append(times[-1])
+                claimed.append(claimed[-1])
+            axes.step(xs, claimed, where="post", color=BAD, linewidth=1, label="claimed")
         axes.legend(fontsize=6, loc="upper left", frameon=False)
     elif panel == "http":
         _draw_statuses(axes, run)
@@ -252,26 +256,40 @@ def _runs(times: Sequence[float], values: Sequence[float | None]) -> list[tuple[
 LATENCY_KEYS: Final = ("p50", "p90", "p99", "p99.9", "max")
 
 
-def latency_figure(title: str, series: Mapping[str, Mapping[str, float | None]]) -> Figure | None:
-    """Latency percentiles in milliseconds, one group per percentile, one bar per series (such as
-    ``faithful, overall`` and ``hardened, during outage``); log scale. None when no series has one."""
-    present = {name: values for name, values in series.items() if any(values.get(k) for k in LATENCY_KEYS)}
-    if not present:
+def latency_figure(title: str, series: Mapping[str, Mapping[str, Mapping[str, float | None]]]) -> Figure | None:
+    """Latency percentiles in milliseconds: a panel per kind of latency (``requests``, ``requests
+    during outage``, ``publish to handled``, ...), in each a group of bars per percentile, one bar
+    per profile; log scale, a zero written as 0. None when no kind has a value."""
+    kinds = {kind: by_profile for kind, by_profile in series.items()
+             if any(values.get(k) is not None for values in by_profile.values() for k in LATENCY_KEYS)}
+    if not kinds:
         return None
-    figure = Figure(figsize=(7.5, 3.4))
-    axes = figure.add_subplot()
-    width = 0.8 / len(present)
-    palette = [INK, "#7fa3cf", GOOD, "#a9d3b2", MIDDLE, BAD]
-    for i, (name, values) in enumerate(present.items()):
-        heights = [1000.0 * float(values.get(k) or 0.0) for k in LATENCY_KEYS]
-        xs = [j + (i - (len(present) - 1) / 2) * width for j in range(len(LATENCY_KEYS))]
-        axes.bar(xs, [max(h, 1e-3) for h in heights], width=width, label=name, color=palette[i % len(palette)])
-    axes.set_yscale("log")
-    axes.set_xticks(range(len(LATENCY_KEYS)), LATENCY_KEYS)
-    axes.set_ylabel("latency (ms, log)")
-    axes.set_title(title, fontsize=10, loc="left")
-    axes.grid(axis="y", color=GRID, linewidth=0.5)
-    axes.legend(fontsize=7, frameon=False)
+    figure = Figure(figsize=(3.6 * len(kinds) + 0.8, 3.3))
+    palette = {"faithful": BAD, "hardened": GOOD}
+    first: Axes | None = None
+    for i, (kind, by_profile) in enumerate(kinds.items(), 1):
+        axes = figure.add_subplot(1, len(kinds), i, sharey=first)
+        first = first or axes
+        width = 0.8 / max(len(by_profile), 1)
+        for j, (profile, values) in enumerate(by_profile.items()):
+            xs = [k + (j - (len(by_profile) - 1) / 2) * width for k in range(len(LATENCY_KEYS))]
+            ms = [1000.0 * float(values.get(key) or 0.0) for key in LATENCY_KEYS]
+            axes.bar([x for x, v in zip(xs, ms) if v > 0], [v for v in ms if v > 0], width=width, label=profile,
+                     color=palette.get(profile, INK), alpha=0.85)
+            for x, v in zip(xs, ms):
+                if v <= 0:
+                    # log scale has no zero: write it at the foot of the axes instead of a bar
+                    axes.text(x, 0.01, "0", ha="center", va="bottom", fontsize=6, color=palette.get(profile, INK),
+                              transform=axes.get_xaxis_transform())
+        axes.set_yscale("log")
+        axes.set_xticks(range(len(LATENCY_KEYS)), LATENCY_KEYS, fontsize=7)
+        axes.set_title(kind, fontsize=9)
+        axes.grid(axis="y", color=GRID, linewidth=0.5)
+        axes.tick_params(labelsize=7)
+        if i == 1:
+            axes.set_ylabel("latency (ms, log)", fontsize=8)
+            axes.legend(fontsize=7, frameon=False, loc="upper left")
+    figure.suptitle(title, x=0.01, ha="left", fontsize=10)
     figure.tight_layout()
     return figure
 

@@ -18,6 +18,7 @@ Layout of the output directory::
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +29,9 @@ from typing import Any, Final, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rustok_sim.conformance.diagrams import save_figure, state_diagram
+from rustok_sim.conformance.gate import COMPONENTS
+from rustok_sim.reports import plots
 from rustok_sim.reports.catalog_runs import PlannedRun, RunRequest, load_run, plan_runs, run_scenario_job
 from rustok_sim.reports.conformance_runs import (
     ConformancePlan,
@@ -38,6 +42,9 @@ from rustok_sim.reports.conformance_runs import (
     write_store,
 )
 from rustok_sim.reports.costs import CostRow, defect_costs, metric
+from rustok_sim.reports.curves_section import curve_figures
+from rustok_sim.reports.explanations import load_explanations
+from rustok_sim.reports.html import png_data_uri, render_report
 from rustok_sim.reports.results import ReportInputError, StoredRun
 from rustok_sim.reports.trace_scan import Excerpt, TraceScan, scan_trace
 from rustok_sim.reports.twin import TwinPlan, TwinValidation, twin_requests, validate_twin
@@ -112,7 +119,7 @@ def prepare_output(out: Path) -> Path:
 
 
 def _entries(options: ReportOptions) -> list[str]:
-    from rustok_sim.scenarios.engine.loading import ConfigError, _suggest, catalog
+    from rustok_sim.scenarios.engine.loading import ConfigError, catalog
 
     try:
         known = catalog()
@@ -123,7 +130,9 @@ def _entries(options: ReportOptions) -> list[str]:
     chosen: list[str] = []
     for name in options.scenarios:
         if name not in known:
-            raise ReportInputError(f"--scenario {name!r}: no catalog entry of that name{_suggest(name, list(known))}")
+            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; entries: {', '.join(known)}"
+            raise ReportInputError(f"--scenario {name!r}: no catalog entry of that name{hint}")
         if name not in chosen:
             chosen.append(name)
     return chosen
@@ -262,21 +271,20 @@ class _Figures:
     """figure name -> data: URI of its PNG"""
 
     def save(self, name: str, figure: Any) -> str | None:
-        from rustok_sim.conformance.diagrams import save_figure
-
+        """Write `figure` as figures/`name`.png and .svg and keep its PNG for the page; None (and
+        nothing written) when there is no figure."""
         if figure is None:
             return None
         paths = save_figure(figure, self.out / "figures" / name)
         self.written += paths
-        from rustok_sim.reports.html import png_data_uri
-
         self.inline[name] = png_data_uri(paths[0])
         return name
 
 
 def _thresholds(config: Mapping[str, Any]) -> dict[str, float]:
     """Backpressure depths as the controller computes them (Rust's ``f64 as usize`` truncates)."""
-    section = (config.get("flood") or {}).get("backpressure") if isinstance(config.get("flood"), Mapping) else None
+    flood = config.get("flood")
+    section = flood.get("backpressure") if isinstance(flood, Mapping) else None
     if isinstance(section, Mapping):
         depth = int(section["max_queue_depth"])
         return {"warning": float(int(depth * float(section["warning_threshold"]))),
@@ -286,20 +294,19 @@ def _thresholds(config: Mapping[str, Any]) -> dict[str, float]:
     return {}
 
 
-def _timeline_data(view: _RunView) -> Any:
-    from rustok_sim.reports.plots import TimelineData
-
+def _timeline_data(view: _RunView) -> plots.TimelineData:
     result = view.run.result
     traffic = result.config.get("traffic")
     interval = float(traffic["interval"]) if isinstance(traffic, Mapping) and "interval" in traffic else None
-    return TimelineData(profile=view.profile, timelines=result.metrics.get("timelines") or {},
+    return plots.TimelineData(profile=view.profile, timelines=result.metrics.get("timelines") or {},
                         faults=view.scan.faults, http_by_interval=metric(result.metrics, "http_status_by_interval") or (),
                         db_loads_by_interval=metric(result.metrics, "db_loads_by_interval") or (),
                         interval=interval, thresholds=_thresholds(result.config), claimed_rows=view.scan.claimed_rows)
 
 
-def _latency_series(views: Sequence[_RunView]) -> dict[str, dict[str, float | None]]:
-    series: dict[str, dict[str, float | None]] = {}
+def _latency_series(views: Sequence[_RunView]) -> dict[str, dict[str, dict[str, float | None]]]:
+    """kind of latency -> profile -> percentile -> seconds."""
+    series: dict[str, dict[str, dict[str, float | None]]] = {}
     for view in views:
         metrics = view.run.result.metrics
         sections = [metrics[p] for p in ("tenancy", "flood", "outbox") if isinstance(metrics.get(p), Mapping)] or [metrics]
@@ -313,7 +320,7 @@ def _latency_series(views: Sequence[_RunView]) -> dict[str, dict[str, float | No
             for name, key in named:
                 values = section.get(key)
                 if isinstance(values, Mapping):
-                    series[f"{view.profile}: {name}"] = dict(values)
+                    series.setdefault(name, {})[view.profile] = dict(values)
     return series
 
 
@@ -376,12 +383,6 @@ def _catalog_descriptions() -> dict[str, str]:
 
 def build_report(options: ReportOptions, progress: ReportProgress | None = None) -> ReportOutcome:
     """Run or reuse, then write the report into `options.out`; see the module docstring."""
-    from rustok_sim.conformance.diagrams import state_diagram
-    from rustok_sim.conformance.gate import COMPONENTS
-    from rustok_sim.reports import curves_section, plots
-    from rustok_sim.reports.explanations import load_explanations
-    from rustok_sim.reports.html import render_report
-
     progress = progress or _Silent()
     out = prepare_output(options.out)
     gathered = _gather(options, progress)
@@ -443,7 +444,7 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
                             "goals_missed": cover.get("goals_missed", []), "diagram": diagram})
         progress.advance(f"diagram {suite.component} ({suite.variant})")
 
-    curves = curves_section.curve_figures(figures.save)
+    curves = curve_figures(figures.save)
     progress.advance("operating curves")
 
     explanations = load_explanations()

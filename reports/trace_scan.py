@@ -84,9 +84,9 @@ class TraceScan:
     excerpts: dict[str, Excerpt] = field(default_factory=dict)
     lines: int = 0
     claimed_rows: dict[int, int] = field(default_factory=dict)
-    """Outbox rows in state ``claimed``, most per second of virtual time: second -> rows (from the
-    rows' own transitions; empty when the trace has none). A floor that never goes back to zero
-    is rows claimed for good."""
+    """Outbox rows in state ``claimed`` at the end of each second of virtual time that saw a row
+    move: second -> rows (from the rows' own transitions; empty when the trace has none). A floor
+    that never goes back to zero is rows claimed for good."""
 
 
 def scan_trace(path: Path, invariants: Iterable[str] = ()) -> TraceScan:
@@ -129,7 +129,7 @@ def scan_trace(path: Path, invariants: Iterable[str] = ()) -> TraceScan:
             if component == "sys_event" and kind == "transition":
                 claimed += (record.get("to_state") == "claimed") - (record.get("from_state") == "claimed")
                 second = int(float(record["t"]))
-                scan.claimed_rows[second] = max(scan.claimed_rows.get(second, 0), claimed)
+                scan.claimed_rows[second] = claimed
             if kind == "anomaly":
                 anomaly = (component, str(record.get("anomaly")))
                 if anomaly not in anomaly_kinds:  # the first of each kind says it; the rest repeat it

@@ -87,6 +87,11 @@ def point_of(label: str, result: StoredResult) -> TwinPoint:
     config, metrics = result.config, result.metrics
     lam, mu, c, K = float(config["lambda"]), float(config["mu"]), int(config["c"]), int(config["K"])
     low, high = metrics["p_block_ci95"]
+    counted = int(metrics.get("counted_arrivals") or 0)
+    if float(metrics["p_block"]) == 0.0 and counted > 0:
+        # No arrival was blocked: batch means give the empty interval [0, 0]; the exact 95% upper
+        # bound for zero events in n trials is about 3/n (the rule of three).
+        low, high = 0.0, 3.0 / counted
     twin = mmck(lam, mu, c, K)
     residual = metrics.get("little_residual")
     return TwinPoint(label, lam, mu, c, K, float(metrics["p_block"]), (float(low), float(high)), twin.p_block,
