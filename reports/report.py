@@ -387,6 +387,7 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
     out = prepare_output(options.out)
     gathered = _gather(options, progress)
     profiles = [p for p in options.profiles]
+    _clear_drawn_outputs(out)
     figures = _Figures(out)
     entries = gathered.entries
     drawing_steps = 2 * len(entries) + len(gathered.suites) + 3
@@ -441,6 +442,8 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
         conformance.append({"component": suite.component, "variant": suite.variant, "status": suite.status,
                             "detail": suite.detail, "covered": len(cover.get("covered", {})),
                             "edges": cover.get("edges", 0), "missed": cover.get("missed", []),
+                            "goals": len(cover.get("goals", {})) + len(cover.get("goals_missed", [])),
+                            "goals_reached": len(cover.get("goals", {})),
                             "goals_missed": cover.get("goals_missed", []), "diagram": diagram})
         progress.advance(f"diagram {suite.component} ({suite.variant})")
 
@@ -501,6 +504,14 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
     index.write_text(page, encoding="utf-8")
     progress.advance("index.html")
     return ReportOutcome(index, summary_path, summary, figures.written, gathered.ran, gathered.reused_count)
+
+
+def _clear_drawn_outputs(out: Path) -> None:
+    """Remove the figures and excerpts of a previous report in `out` (the runs stay): a report of
+    fewer scenarios must not leave another report's figures beside its own."""
+    for pattern in ("figures/*.png", "figures/*.svg", "excerpts/*.jsonl"):
+        for path in out.glob(pattern):
+            path.unlink()
 
 
 def default_workers() -> int:
