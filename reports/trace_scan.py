@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from rustok_sim.reports.results import ReportInputError
+
 __all__ = ["Excerpt", "FaultWindow", "TraceLine", "TraceScan", "scan_trace"]
 
 EXCERPT_LIMIT: Final = 14
@@ -111,7 +113,11 @@ def scan_trace(path: Path, invariants: Iterable[str] = ()) -> TraceScan:
         for number, text in enumerate(handle, 1):
             if number == 1 or not any(needle in text for needle in needles):
                 continue
-            record: dict[str, Any] = json.loads(text)
+            try:
+                record: dict[str, Any] = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ReportInputError(f"{path}: line {number} is not JSON ({exc.msg}); delete the run's folder so "
+                                       f"the report runs it again") from None
             line = TraceLine(number, text.rstrip("\n"))
             kind = record.get("kind")
             if kind == "fault":

@@ -103,3 +103,12 @@ def test_report_explains_each_known_defect_from_the_documents() -> None:
         pytest.skip("docs/ is not next to this installation")
     assert explanations.anchor_for("no_stuck_half_open") == "doc-circuit-breaker-model-resilience-circuit"
     assert "usize" in explanations.invariants["depth_bound"][1]
+
+
+def test_report_trace_cut_in_half_is_an_input_error_naming_the_line(tmp_path: Path) -> None:
+    path = _trace(tmp_path / "trace.jsonl",
+                  {"kind": "fault", "fault": "redis_outage", "phase": "start", "t": 1.0, "target": "redis"})
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('{"kind":"fault","fault":"redis_outage","pha\n')
+    with pytest.raises(ReportInputError, match="line 3 is not JSON"):
+        scan_trace(path)
