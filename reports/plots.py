@@ -28,7 +28,7 @@ from rustok_sim.reports.twin import TwinValidation, analytic_curve  # noqa: E402
 __all__ = ["TimelineData", "defect_cost_figure", "latency_figure", "timeline_figure", "twin_figure"]
 
 GOOD, MIDDLE, BAD, INK, GRID = "#4c9a5b", "#e0a526", "#c0392b", "#30507a", "#cccccc"
-FAULT_COLOURS: Final = {"redis_outage": "#c0392b", "relay_crash": "#8e44ad", "rollbacks": "#7f8c8d",
+FAULT_COLOURS: Final = {"burst": "#e67e22", "redis_outage": "#c0392b", "relay_crash": "#8e44ad", "rollbacks": "#7f8c8d",
                         "slow_handler": "#d35400", "failing_handler": "#d35400", "second_dispatcher": "#2c3e50"}
 STATUS_COLOURS: Final = {"2": GOOD, "3": "#5dade2", "4": "#95a5a6", "5": BAD}
 BREAKER_STATES: Final = {0.0: ("closed", GOOD), 1.0: ("open", BAD), 2.0: ("half_open", MIDDLE)}

@@ -46,7 +46,7 @@ from rustok_sim.reports.curves_section import curve_figures
 from rustok_sim.reports.explanations import load_explanations
 from rustok_sim.reports.html import png_data_uri, render_report
 from rustok_sim.reports.results import ReportInputError, StoredRun
-from rustok_sim.reports.trace_scan import Excerpt, TraceScan, scan_trace
+from rustok_sim.reports.trace_scan import Excerpt, FaultWindow, TraceScan, scan_trace
 from rustok_sim.reports.twin import TwinPlan, TwinValidation, twin_requests, validate_twin
 from rustok_sim.scenarios.engine.config import PROFILES, Profile
 from rustok_sim.scenarios.engine.result import json_safe
@@ -294,12 +294,33 @@ def _thresholds(config: Mapping[str, Any]) -> dict[str, float]:
     return {}
 
 
+def _load_bursts(config: Mapping[str, Any]) -> list[FaultWindow]:
+    """The workload's bursts (arrival rate times `factor` over a window), from the config: the
+    trace has no record of them, and a burst is the flood's fault."""
+    windows = []
+    for section_name in ("flood", "traffic", "pipeline"):
+        section = config.get(section_name)
+        if not isinstance(section, Mapping):
+            continue
+        producers = section.get("producers")
+        arrivals = (producers if isinstance(producers, Mapping) else section).get("arrivals")
+        for burst in (arrivals.get("bursts") or []) if isinstance(arrivals, Mapping) else []:
+            start = float(burst["start"])
+            windows.append(FaultWindow("burst", f"{section_name} arrivals x{float(burst['factor']):g}", start,
+                                       start + float(burst["duration"])))
+    return windows
+
+
+def _windows(view: _RunView) -> list[FaultWindow]:
+    return sorted([*view.scan.faults, *_load_bursts(view.run.result.config)], key=lambda w: (w.start, w.fault))
+
+
 def _timeline_data(view: _RunView) -> plots.TimelineData:
     result = view.run.result
     traffic = result.config.get("traffic")
     interval = float(traffic["interval"]) if isinstance(traffic, Mapping) and "interval" in traffic else None
     return plots.TimelineData(profile=view.profile, timelines=result.metrics.get("timelines") or {},
-                        faults=view.scan.faults, http_by_interval=metric(result.metrics, "http_status_by_interval") or (),
+                        faults=_windows(view), http_by_interval=metric(result.metrics, "http_status_by_interval") or (),
                         db_loads_by_interval=metric(result.metrics, "db_loads_by_interval") or (),
                         interval=interval, thresholds=_thresholds(result.config), claimed_rows=view.scan.claimed_rows)
 
@@ -419,7 +440,7 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
             "scenario": entry_views[0].run.result.scenario,
             "runs": [{"profile": v.profile, "folder": _relative(v.run.folder, out), "reused": v.reused,
                       "faults": [{"fault": w.fault, "target": w.target, "start": w.start, "end": w.end}
-                                 for w in v.scan.faults]} for v in entry_views],
+                                 for w in _windows(v)]} for v in entry_views],
             "costs": [_cost_dict(row) for row in costs.get(entry, [])],
         })
     cost_figure = figures.save("defect-costs", plots.defect_cost_figure(costs, COST_MEASURES))
