@@ -233,8 +233,8 @@ def _explain(chosen: PointSummary, axes: Sequence[Axis], goals: Sequence[Goal], 
     setting = ", ".join(f"{axis.field} = {format_value(v)}" for axis, v in zip(axes, chosen.point.values))
     lines = [f"Recommended: {setting}."]
     for goal in goals:
-        word = "fewest" if goal.direction == "min" else "most"
-        lines.append(f"  {goal.metric} ({word} is best): {_value(chosen.metrics[goal.metric])}.")
+        word = "lower" if goal.direction == "min" else "higher"
+        lines.append(f"  {goal.metric} ({word} is better): {_value(chosen.metrics[goal.metric])}.")
     for constraint in constraints:
         metric = chosen.metrics[constraint.metric]
         met = sum(constraint.holds(v) for v in metric.values)

@@ -60,7 +60,7 @@ def check_manifest(directory: Path, manifest: Mapping[str, Any]) -> None:
             raise SweepError(f"{path}: not a readable sweep manifest ({exc}); use another --out") from None
         for key, what in (("base_config", "base config (scenario and --set overrides)"), ("fields", "swept fields")):
             if existing.get(key) != json.loads(json.dumps(manifest[key])):
-                raise SweepError(f"{directory} holds a sweep with a different {what}: {_describe(existing.get(key))}; "
+                raise SweepError(f"{directory} holds a sweep with different {what}: {_describe(existing.get(key))}; "
                                  f"use another --out, or delete {path.name} and results.csv to start again")
     atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 

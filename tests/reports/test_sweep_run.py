@@ -106,3 +106,11 @@ def test_summaries_and_figures_are_written(serial):
     assert summary[0] == "traffic.breaker.failure_threshold,traffic.breaker.timeout,metric,n,mean,sd,ci95_low,ci95_high"
     assert result.recommendation.summary is not None
     assert (result.directory / "recommendation.txt").read_text(encoding="utf-8").startswith("Recommended: ")
+
+
+def test_a_random_sample_runs_the_drawn_points_in_grid_order(tmp_path):
+    result = run_sweep("redis_outage", ["traffic.breaker.failure_threshold=1:8:1", "traffic.breaker.timeout=1:4:1"],
+                       seeds=1, sample=3, sample_seed=7, overrides=SHORT, out=tmp_path)
+    indexes = [summary.point.index for summary in result.summaries]
+    assert len(indexes) == 3 and indexes == sorted(indexes)
+    assert result.recommendation.summary is None and "nothing is recommended" in result.recommendation.text
