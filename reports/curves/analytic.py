@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 from rustok_sim.model.resilience.circuit_breaker import Variant
 
 __all__ = ["SECONDS_PER_WEEK", "BreakerSetting", "OutageLoad", "Recovery", "TripCycle",
-           "detection_delay_cdf", "detection_delay_mean", "detection_delay_quantile",
+           "detection_delay_cdf", "detection_delay_cdf_grid", "detection_delay_mean", "detection_delay_quantile",
            "expected_requests_to_trip", "false_trip_probability", "outage_load",
            "poisson_mixed_matrix", "probes_per_half_open_episode", "recovery_after_outage",
            "run_length_matrix", "run_distribution_after", "steady_run_distribution", "trip_cycle"]
@@ -248,6 +248,23 @@ def detection_delay_cdf(failure_threshold: int, p1: float, rate: float, times: V
             raise ValueError(f"times must be >= 0 seconds (got {t})")
         out[index] = start @ poisson_mixed_matrix(matrix, rate * float(t))[:k, k]
     return np.clip(out, 0.0, 1.0)
+
+
+def detection_delay_cdf_grid(failure_threshold: int, p1: float, rate: float, horizon: float, steps: int,
+                             initial: Vector | None = None) -> tuple[Vector, Vector]:
+    """(times, CDF) on ``steps + 1`` evenly spaced times from 0 to `horizon` seconds: the same
+    numbers as `detection_delay_cdf`, by one step matrix applied `steps` times (for plots)."""
+    _require_rate(rate)
+    if steps < 1 or not horizon > 0:
+        raise ValueError(f"need steps >= 1 and horizon > 0 seconds (got {steps}, {horizon})")
+    k = failure_threshold
+    state = np.concatenate([_initial(k, initial), [0.0]])
+    step = poisson_mixed_matrix(run_length_matrix(k, p1), rate * horizon / steps)
+    cdf = np.empty(steps + 1)
+    for index in range(steps + 1):
+        cdf[index] = state[k]
+        state = state @ step
+    return np.linspace(0.0, horizon, steps + 1), np.clip(cdf, 0.0, 1.0)
 
 
 def detection_delay_quantile(failure_threshold: int, p1: float, rate: float, level: float,

@@ -88,10 +88,10 @@ def _detection_cdf(curves: OperatingCurves) -> Figure:
     points = [p for p in curves.points if p.timeout == config.timeouts[0]]
     if config.p1 > 0:
         horizon = max(p.detection_p99 for p in points)
-        times = [horizon * i / 200 for i in range(201)]
         for p in points:
             steady = analytic.steady_run_distribution(p.failure_threshold, config.p0)
-            cdf = analytic.detection_delay_cdf(p.failure_threshold, config.p1, config.rate, times, steady)
+            times, cdf = analytic.detection_delay_cdf_grid(p.failure_threshold, config.p1, config.rate, horizon,
+                                                           200, steady)
             axes.plot(times, cdf, label=f"k={p.failure_threshold}")
         for s in curves.simulated:
             axes.errorbar([s.detection_p95.value], [0.95],

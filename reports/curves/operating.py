@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from rustok_sim.model.resilience.circuit_breaker import Variant
+from pydantic import ValidationError
+
+from rustok_sim.model.resilience.circuit_breaker import CircuitBreakerConfig, Variant
 from rustok_sim.reports.curves import analytic
 from rustok_sim.reports.curves.analytic import SECONDS_PER_WEEK, BreakerSetting
 from rustok_sim.reports.curves.intervals import Estimate
@@ -85,6 +87,14 @@ class CurveConfig:
         try:
             for k in self.thresholds:
                 self.setting(k, self.timeouts[0])
+            # The model's own rules too (hardened needs thresholds and limits >= 1), so a
+            # simulation check can always build the breaker the curves describe.
+            CircuitBreakerConfig(failure_threshold=min(self.thresholds), success_threshold=self.success_threshold,
+                                 timeout=float(self.timeouts[0]), half_open_max_requests=self.half_open_max_requests,
+                                 variant=self.variant)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise CurveConfigError(f"breaker config: {first['msg']}") from None
         except ValueError as exc:
             raise CurveConfigError(str(exc)) from None
 
