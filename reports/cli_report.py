@@ -113,3 +113,7 @@ def _print_summary(console: Console, summary: dict[str, object], ran: int, reuse
     curves = summary["curves"]
     if not curves["included"]:  # type: ignore[index]
         console.print(f"[yellow]{escape(str(curves['note']))}[/]")  # type: ignore[index]
+    elif curves["recommendation"]:  # type: ignore[index]
+        # The curves' sentence says the setting first; the rest (feasible set, costs) is on the page.
+        first = str(curves["recommendation"]).split(". ")[0]  # type: ignore[index]
+        console.print(f"breaker operating curves: {escape(first)}.")

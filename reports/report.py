@@ -42,7 +42,13 @@ from rustok_sim.reports.conformance_runs import (
     write_store,
 )
 from rustok_sim.reports.costs import CostRow, defect_costs, metric
-from rustok_sim.reports.curves_section import curve_figures
+from rustok_sim.reports.curves_section import (
+    compute_curves_job,
+    curves_available,
+    curves_section,
+    load_stored_curves,
+    store_curves,
+)
 from rustok_sim.reports.explanations import load_explanations
 from rustok_sim.reports.html import png_data_uri, render_report
 from rustok_sim.reports.results import ReportInputError, StoredRun
@@ -195,6 +201,9 @@ class _Gathered:
     reused: dict[tuple[str, str], bool]
     twin_runs: list[tuple[str, StoredRun]]
     suites: list[SuiteSummary]
+    curves: Any = None
+    """`OperatingCurves` of the curves module, None when it is not installed"""
+    curves_reused: bool = False
     ran: int = 0
     reused_count: int = 0
 
@@ -226,8 +235,16 @@ def _gather(options: ReportOptions, progress: ReportProgress) -> _Gathered:
     for component, variant in missing_suites:
         jobs.append(_Job(f"conformance {component} ({variant})", 4, run_suite_job,
                          (component, variant, plan.profile, plan.max_examples)))
-    progress.phase("running scenarios, twin points and conformance suites" if jobs else "all runs stored", len(jobs))
+    curves = load_stored_curves(out) if curves_available() else None
+    need_curves = curves_available() and curves is None
+    if need_curves:
+        jobs.append(_Job("breaker operating curves", 4, compute_curves_job, ()))
+    progress.phase("running scenarios, twin points, conformance suites and curves" if jobs else "all runs stored",
+                   len(jobs))
     results = _execute(jobs, options.workers, progress)
+    if need_curves:
+        curves = results.pop()
+        store_curves(out, curves)
 
     folders = iter(results[:len(missing_runs)])
     stored: dict[RunRequest, StoredRun] = {}
@@ -237,7 +254,7 @@ def _gather(options: ReportOptions, progress: ReportProgress) -> _Gathered:
     if new_suites:
         have.update({(s.component, s.variant): s for s in new_suites})
         write_store(out, plan, [have[pair] for pair in wanted_suites if pair in have])
-    gathered = _Gathered(entries, {}, {}, [], [have[pair] for pair in wanted_suites])
+    gathered = _Gathered(entries, {}, {}, [], [have[pair] for pair in wanted_suites], curves, not need_curves)
     for request in catalog_requests:
         gathered.runs[(request.entry, request.profile)] = stored[request]
     for run in planned:
@@ -246,8 +263,9 @@ def _gather(options: ReportOptions, progress: ReportProgress) -> _Gathered:
     catalog_twin = [(f"{twin_entry} (catalog, {p})", gathered.runs[(twin_entry, p)]) for p in options.profiles
                     if (twin_entry, p) in gathered.runs][:1]
     gathered.twin_runs = [*catalog_twin, *((r.label, stored[r]) for r in twin)]
-    gathered.ran = len(missing_runs) + len(missing_suites)
-    gathered.reused_count = len(planned) - len(missing_runs) + len(wanted_suites) - len(missing_suites)
+    gathered.ran = len(missing_runs) + len(missing_suites) + need_curves
+    gathered.reused_count = (len(planned) - len(missing_runs) + len(wanted_suites) - len(missing_suites)
+                             + (curves is not None and not need_curves))
     return gathered
 
 
@@ -468,7 +486,7 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
                             "goals_missed": cover.get("goals_missed", []), "diagram": diagram})
         progress.advance(f"diagram {suite.component} ({suite.variant})")
 
-    curves = curve_figures(figures.save)
+    curves = curves_section(gathered.curves, figures.save, gathered.curves_reused)
     progress.advance("operating curves")
 
     explanations = load_explanations()
@@ -508,7 +526,8 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
         "twin": _twin_dict(validation),
         "conformance": {"profile": options.conformance.profile, "max_examples": options.conformance.max_examples,
                         "suites": [{k: v for k, v in s.items() if k != "diagram"} for s in conformance]},
-        "curves": {"included": curves.included, "note": curves.note, "figures": [f["name"] for f in curves.figures]},
+        "curves": {"included": curves.included, "note": curves.note, "figures": [f["name"] for f in curves.figures],
+                   "recommendation": curves.recommendation, "simulation_checks": curves.checks},
         "figures": sorted(_relative(p, out) for p in figures.written),
     }
     summary_path = out / "summary.json"

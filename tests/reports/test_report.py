@@ -65,6 +65,13 @@ def test_report_writes_every_figure_as_a_non_empty_png_and_svg(built: ReportOutc
             "figures/conformance-backpressure-faithful.png"} <= set(figures)
 
 
+def test_report_includes_the_breaker_operating_curves_with_their_simulation_check(built: ReportOutcome) -> None:
+    curves = built.summary["curves"]
+    assert curves["included"], curves["note"]
+    assert "curves-tradeoff" in curves["figures"] and curves["recommendation"]
+    assert curves["simulation_checks"] and all(c["detection_agrees"] is not None for c in curves["simulation_checks"])
+
+
 def test_report_html_references_only_inlined_images(built: ReportOutcome) -> None:
     page = _page(built)
     images = [attrs for tag, attrs in page.tags if tag == "img"]
