@@ -195,7 +195,7 @@ class OutboxPipelinePart:
         self.projection = _Projection(self)
         self.store: Any = None
         if section.transport == "outbox":
-            self.store = outbox_store(section.store)
+            self.store = self._open_store()
             transport: Any = OutboxTransport(self.store, clock=world.clock, observer=world.observer,
                                              name=OUTBOX_NAME)
         else:
@@ -217,6 +217,10 @@ class OutboxPipelinePart:
             world.window(v.ROLLBACKS, SERVICE, 0.0, section.duration,
                          detail={"probability": section.rollback_probability})
         env.process(self._operations())
+
+    def _open_store(self) -> Any:
+        """The outbox store the section asks for (a live run opens one on a real database)."""
+        return outbox_store(self.section.store)
 
     # -- services ---------------------------------------------------------------------------
 

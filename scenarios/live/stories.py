@@ -1,38 +1,61 @@
 """The stories that run live, and the services a live run owns.
 
-``redis_outage`` runs live; ``rollback`` and ``mixed`` need outbox relays as separate OS
-processes on PostgreSQL, which this package does not have yet (`LIVE_STORIES` lists what runs,
-`PLANNED` what a user may ask for and get a clear refusal).
+``redis_outage`` (a managed redis-server), ``rollback`` (the run's database, relays as OS
+processes) and ``mixed`` (both, with the event flood in process as in the simulation: it has no
+service of its own).
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Generator
 from contextlib import ExitStack
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import simpy
+
+from rustok_sim.scenarios.drivers.flood import install_event_flood
+from rustok_sim.scenarios.live.database import LiveDatabase
+from rustok_sim.scenarios.live.outbox import LiveOutboxPipelinePart
 from rustok_sim.scenarios.live.realtime import LiveStory, LiveWorld
 from rustok_sim.scenarios.live.redis_server import ManagedRedisServer
 from rustok_sim.scenarios.live.tenancy import LiveTenantTrafficPart
-from rustok_sim.scenarios.stories import redis_outage
+from rustok_sim.scenarios.stories import mixed, redis_outage, rollback
 
-__all__ = ["LIVE_STORIES", "PLANNED", "LiveServices"]
+__all__ = ["LIVE_STORIES", "LiveServices"]
 
 
 class LiveServices:
     """The services of one live run, started on entry and stopped on exit (also on an error or
-    Ctrl-C): a managed `redis-server` when the story needs Redis."""
+    Ctrl-C): a managed `redis-server` when the story needs Redis; the run's database (a
+    PostgreSQL schema of its own at `database_url`, else a SQLite file) and a directory for the
+    relay processes' files when it needs the outbox."""
 
-    def __init__(self, needs: frozenset[str], *, redis_binary: str = "redis-server") -> None:
+    def __init__(self, needs: frozenset[str], *, redis_binary: str = "redis-server",
+                 database_url: str | None = None,
+                 connection_kills: tuple[tuple[float, int], ...] = ()) -> None:
         self.needs = needs
+        self.connection_kills = connection_kills
+        """(virtual second, relay index): when to terminate that relay's PostgreSQL connections."""
         self.redis_binary = redis_binary
+        self.database_url = database_url
         self._stack = ExitStack()
         self._redis: ManagedRedisServer | None = None
+        self._database: LiveDatabase | None = None
+        self._run_dir: Path | None = None
 
     def __enter__(self) -> LiveServices:
         try:
             if "redis" in self.needs:
                 self._redis = self._stack.enter_context(ManagedRedisServer(binary=self.redis_binary))
+            if "database" in self.needs:
+                self._database = self._stack.enter_context(LiveDatabase(self.database_url))
+                run_dir = Path(tempfile.mkdtemp(prefix="rustok-sim-live-relays-"))
+                self._stack.callback(shutil.rmtree, run_dir, True)
+                self._run_dir = run_dir
         except BaseException:
             self._stack.close()
             raise
@@ -47,6 +70,18 @@ class LiveServices:
         if self._redis is None:
             raise RuntimeError("this run did not start a redis-server (the story does not need one)")
         return self._redis
+
+    @property
+    def database(self) -> LiveDatabase:
+        if self._database is None:
+            raise RuntimeError("this run has no database (the story does not need one)")
+        return self._database
+
+    @property
+    def run_dir(self) -> Path:
+        if self._run_dir is None:
+            raise RuntimeError("this run has no relay directory (the story does not need one)")
+        return self._run_dir
 
     def on_exit(self, close: Any) -> None:
         """Run `close()` when the services stop (a part's clients, before their server goes)."""
@@ -68,11 +103,56 @@ def _drive_redis_outage(world: LiveWorld, config: redis_outage.RedisOutageConfig
     return metrics
 
 
+def _schedule_connection_kills(world: LiveWorld, part: LiveOutboxPipelinePart, services: LiveServices) -> None:
+    for at, relay in services.connection_kills:
+        if not 0 <= relay < part.section.relays:
+            raise ValueError(f"connection kill at {at:g} s names relay {relay}; relays are 0..{part.section.relays - 1}")
+
+        def kill(at: float = at, relay: int = relay) -> Generator[simpy.Event, Any, None]:
+            yield world.env.timeout(at)
+            if (yield from part.when_ready(relay)):
+                part.terminate_connections(relay)
+        world.env.process(kill())
+
+
+def _drive_rollback(world: LiveWorld, config: rollback.RollbackConfig, services: LiveServices) -> dict[str, Any]:
+    part = LiveOutboxPipelinePart(world, config.pipeline, config.profile, services.database, services.run_dir)
+    services.on_exit(part.stop)  # also when the run fails: no relay outlives it
+    _schedule_connection_kills(world, part, services)
+    world.start_sampling()
+    done = part.drain(config.drain_limit)
+    world.run(done, horizon=config.pipeline.duration + config.drain_limit)
+    part.stop()
+    metrics = {**part.metrics(), "timelines": world.timelines()}
+    metrics["live"]["lag"] = world.paced.lag()
+    metrics["live"]["scale"] = world.scale
+    return metrics
+
+
+def _drive_mixed(world: LiveWorld, config: mixed.MixedConfig, services: LiveServices) -> dict[str, Any]:
+    flood = install_event_flood(world, config.flood, config.profile)
+    tenancy = LiveTenantTrafficPart(world, config.traffic, config.profile, services.redis)
+    services.on_exit(tenancy.close)
+    outbox = LiveOutboxPipelinePart(world, config.pipeline, config.profile, services.database, services.run_dir)
+    services.on_exit(outbox.stop)
+    _schedule_connection_kills(world, outbox, services)
+    end = max(config.flood.duration, config.traffic.duration, config.pipeline.duration)
+    world.start_sampling()
+    env = world.env
+    drains = [flood.drain(config.drain_limit + end - config.flood.duration),
+              outbox.drain(config.drain_limit + end - config.pipeline.duration)]
+    redis = config.traffic.redis
+    requests_done = env.timeout(config.traffic.duration + redis.socket_timeout * (1 + redis.retries) + 5.0)
+    world.run(env.all_of([*drains, requests_done]), horizon=end + 5.0)
+    outbox.stop()
+    live = {"tenancy": tenancy.metrics().pop("live"), "outbox": outbox.metrics().pop("live"),
+            "lag": world.paced.lag(), "scale": world.scale}
+    return {"flood": flood.metrics(), "tenancy": tenancy.metrics(), "outbox": outbox.metrics(),
+            "timelines": world.timelines(), "live": live}
+
+
 LIVE_STORIES: dict[str, LiveStory[Any]] = {
     "redis_outage": LiveStory(redis_outage.STORY, _drive_redis_outage, frozenset({"redis"})),
-}
-
-PLANNED: dict[str, str] = {
-    "rollback": "relays as separate OS processes on PostgreSQL with the crash nemesis are not built yet",
-    "mixed": "its outbox part needs the live relays, which are not built yet",
+    "rollback": LiveStory(rollback.STORY, _drive_rollback, frozenset({"database"})),
+    "mixed": LiveStory(mixed.STORY, _drive_mixed, frozenset({"redis", "database"})),
 }
