@@ -555,6 +555,8 @@ from rustok_sim.reports.cli_report import report as _report_command  # noqa: E40
 app.add_command(_report_command)
 from rustok_sim.reports.sweep.cli import sweep as _sweep_command  # noqa: E402, I001 - registered after the core commands
 app.add_command(_sweep_command)
+from rustok_sim.scenarios.live.cli import calibrate as _calibrate_command, live as _live_command  # noqa: E402, I001 - registered after the core commands
+app.add_command(_live_command); app.add_command(_calibrate_command)  # noqa: E702 - one line for the live commands
 from rustok_sim.reports.cli_curves import curves_command as _curves_command  # noqa: E402, I001 - registered after the core commands
 app.add_command(_curves_command)
 

@@ -34,6 +34,7 @@ from rustok_sim.adapters.sql.outbox import SqlOutboxStore
 from rustok_sim.conformance.invariants import vocabulary as v
 from rustok_sim.scenarios.drivers.outbox import PROJECTION_NAME, OutboxPipeline, OutboxPipelinePart
 from rustok_sim.scenarios.engine.config import Profile
+from rustok_sim.scenarios.engine.stats import percentiles
 from rustok_sim.scenarios.faults.relay import RelayCrash
 from rustok_sim.scenarios.live.database import LiveDatabase
 from rustok_sim.scenarios.live.processes import CHILDREN
@@ -59,6 +60,8 @@ class RelayProcess:
     crashed: bool = False
     ready: bool = False
     """It wrote its ``ready`` line: connected to the database, about to claim."""
+    spawned_at: float = 0.0
+    """Virtual second the process was started."""
     errors: list[str] = field(default_factory=list)
 
 
@@ -76,6 +79,10 @@ class LiveOutboxPipelinePart(OutboxPipelinePart):
         self.claims = 0
         self.claimed_rows = 0
         self.terminated_connections = 0
+        self.publish_latencies: list[float] = []
+        """Virtual seconds per delivery: the read model's real transaction, over the scale."""
+        self.startups: list[float] = []
+        """Virtual seconds from a relay process's start to its ``ready`` line."""
         super().__init__(world, section, profile)
         if self.store is not None:
             world.env.process(self._ingest_loop())
@@ -111,7 +118,7 @@ class LiveOutboxPipelinePart(OutboxPipelinePart):
         spec_path.write_text(spec.model_dump_json(), encoding="utf-8")
         process = CHILDREN.spawn([sys.executable, "-m", "rustok_sim.scenarios.live.relay_worker", str(spec_path)],
                                  log=self.run_dir / f"{worker}.log")
-        self.processes[index] = RelayProcess(index, worker, process, events, arm)
+        self.processes[index] = RelayProcess(index, worker, process, events, arm, spawned_at=self.world.env.now)
 
     def _arm(self, crash: RelayCrash) -> Generator[simpy.Event, Any, None]:
         yield self.world.env.timeout(crash.at)
@@ -175,6 +182,7 @@ class LiveOutboxPipelinePart(OutboxPipelinePart):
             self._on_delivery(line)
         elif kind == "ready":
             handle.ready = True
+            self.startups.append(self.world.env.now - handle.spawned_at)
         elif kind == "claim":
             self.claims += 1
             self.claimed_rows += int(line["rows"])
@@ -188,6 +196,7 @@ class LiveOutboxPipelinePart(OutboxPipelinePart):
         projection = self.projection
         event_id = uuid.UUID(line["event_id"])
         projection.deliveries += 1
+        self.publish_latencies.append(float(line["publish_wall_s"]) / self.scale)
         duplicate = not line["applied"]
         if duplicate:
             projection.duplicates += 1
@@ -237,5 +246,7 @@ class LiveOutboxPipelinePart(OutboxPipelinePart):
             "claims": self.claims,
             "claimed_rows": self.claimed_rows,
             "terminated_connections": self.terminated_connections,
+            "publish_latency": percentiles(self.publish_latencies),
+            "relay_startup": percentiles(self.startups),
         }
         return metrics

@@ -8,7 +8,8 @@ run's virtual time, ``(monotonic() - wall_start) / scale`` (CLOCK_MONOTONIC is s
 every process of the run agrees with the parent's paced environment).
 
 What the parent learns, it reads from `events` (JSON Lines, one flush per line): each delivery
-(event id, whether the read model applied it or recognised a duplicate, the inventory change),
+(event id, whether the read model applied it or recognised a duplicate, the inventory change,
+the wall seconds the read model's transaction took),
 each error the loop survived, and the crash.
 
 Crash hook. Before each crash point (``after_claim``, ``after_publish``) the worker reads the
@@ -77,11 +78,13 @@ class _ReadModelTarget:
         self.consumer, self.emit = consumer, emit
 
     def publish(self, envelope: Any) -> None:
+        began = time.perf_counter()
         applied = self.consumer.apply(envelope)
+        publish_wall_s = time.perf_counter() - began
         event = envelope.event
         self.emit(kind="delivery", event_id=str(envelope.id), event_type=envelope.event_type,
                   tenant_id=str(envelope.tenant_id), applied=applied, aggregate=str(event.variant_id),
-                  change=event.new_quantity - event.old_quantity)
+                  change=event.new_quantity - event.old_quantity, publish_wall_s=publish_wall_s)
 
     def publish_batch(self, envelopes: list[Any]) -> None:
         for envelope in envelopes:
