@@ -27,6 +27,7 @@ import os
 import selectors
 import shlex
 import subprocess
+import tempfile
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -53,9 +54,12 @@ class ExecProcess:
     def __init__(self, command: str, timeout: float = REPLY_TIMEOUT_S) -> None:
         self.command, self.timeout = command, timeout
         self.next_id = 0
+        # stderr goes to a file, not a pipe nobody reads (a chatty target would block on it);
+        # its tail explains a crash.
+        self.stderr = tempfile.TemporaryFile()
         try:
             self.process = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                                            stderr=self.stderr, text=True, bufsize=1)
         except OSError as exc:
             raise TargetProtocolError(f"cannot start {command!r}: {exc}") from None
         self.selector = selectors.DefaultSelector()
@@ -73,7 +77,8 @@ class ExecProcess:
             process.stdin.write(json.dumps(message) + "\n")
             process.stdin.flush()
         except (BrokenPipeError, OSError):
-            raise TargetProtocolError(f"target process exited (code {process.poll()}) before {op}") from None
+            raise TargetProtocolError(f"target process exited (code {process.poll()}) before {op}"
+                                      f"{self.stderr_tail()}") from None
         line = self._read_line(op)
         try:
             reply = json.loads(line)
@@ -97,15 +102,27 @@ class ExecProcess:
                 raise TargetProtocolError(f"no reply to {op} within {self.timeout:g} s")
             chunk = os.read(fd, 65536).decode("utf-8", "replace")
             if not chunk:
-                raise TargetProtocolError(f"target process exited (code {self.process.wait()}) during {op}")
+                raise TargetProtocolError(f"target process exited (code {self.process.wait()}) during {op}"
+                                          f"{self.stderr_tail()}")
             self.buffer += chunk
         line, self.buffer = self.buffer.split("\n", 1)
         return line
+
+    def stderr_tail(self, size: int = 400) -> str:
+        """The end of what the process wrote to stderr, as a clause for an error message."""
+        try:
+            self.stderr.seek(0, os.SEEK_END)
+            self.stderr.seek(max(0, self.stderr.tell() - size))
+            tail = self.stderr.read().decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
+            return ""
+        return f"; its stderr ends: {tail!r}" if tail else ""
 
     def close(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        self.stderr.close()
 
 
 _ERRORS: dict[str, type[Exception]] = {}

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hypothesis import HealthCheck, Phase, seed, settings
+from hypothesis.errors import Flaky
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 from rustok_sim.conformance.coverage import EdgeCoverage
@@ -201,6 +202,13 @@ def run_suite(component: Component, variant: str, factory: Factory, target: str,
         raise GateError(str(exc)) from None
     except AssertionError as exc:
         verdict = SuiteVerdict(component.name, variant, target, "violation", str(exc), seen[-1] if seen else [])
+    except Flaky as exc:  # FlakyStrategyDefinition, FlakyFailure, FlakyReplay
+        # Hypothesis replays a failing example to shrink it; a target that then answers
+        # differently (state kept between examples, the wall clock, randomness) is a finding.
+        verdict = SuiteVerdict(component.name, variant, target, "violation",
+                               f"{target} is not deterministic: the same operations, replayed, gave another "
+                               f"outcome ({type(exc).__name__}); does it keep state between instances or read the "
+                               f"wall clock?", seen[-1] if seen else [])
     except TargetProtocolError as exc:  # raised while reading the target's state after a step
         steps = seen[-1] if seen else []
         after = f" after {steps[-1]!r}" if steps else ""

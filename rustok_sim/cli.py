@@ -358,7 +358,9 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
             continue  # stopped at the difference: what it did not reach yet says nothing
         missed = verdict.coverage.get("missed") if verdict.coverage else None
         if missed:
-            console.print(f"edges not reached ({verdict.component}, {verdict.variant}): {escape('; '.join(missed))}")
+            required = set(verdict.coverage.get("required_missed", []))
+            named = [edge if edge in required else f"{edge} (optional here)" for edge in missed]
+            console.print(f"edges not reached ({verdict.component}, {verdict.variant}): {escape('; '.join(named))}")
         goals_missed = verdict.coverage.get("goals_missed") if verdict.coverage else None
         if goals_missed:
             console.print(f"goals not reached ({verdict.component}, {verdict.variant}): {escape('; '.join(goals_missed))}")
@@ -368,8 +370,8 @@ def conform(components: tuple[str, ...], variants: tuple[str, ...], targets: tup
             steps = list(enumerate(verdict.steps, 1))
             if gate.COMPONENTS[verdict.component].table is None and len(steps) > 2:
                 # A validator's outcome depends on its input alone: the last step is the finding.
-                console.print(f"  (a stateless component: steps 2..{len(steps) - 1} omitted, "
-                              f"the counterexample files have them)")
+                console.print(f"  (a stateless component: the {len(steps) - 2} inputs before the last did not "
+                              f"matter; --artifacts DIR writes every step)")
                 steps = [steps[0], steps[-1]]
             for number, step in steps:
                 console.print(f"  {number}. {escape(step)}")
@@ -482,8 +484,8 @@ def _write_artifacts(directory: Path, verdicts: list[Any], console: Console, pro
                 stem = directory / f"counterexample-{verdict.component}-{verdict.variant}"
                 _write_text(stem.with_suffix(".txt"), "\n".join(verdict.steps) + f"\n\n{verdict.detail}\n")
                 _write_text(stem.with_suffix(".py"), _counterexample_test(verdict, profile))
-                _write_counterexample_trace(stem.with_suffix(".trace.jsonl"), verdict, profile)
-                if table is not None:
+                if table is not None:  # a stateless component has no moves to trace
+                    _write_counterexample_trace(stem.with_suffix(".trace.jsonl"), verdict, profile)
                     save_figure(timeline_figure(verdict.timeline, f"{verdict.component} ({verdict.variant}) "
                                                 f"counterexample\n{verdict.target}", table.states()),
                                 directory / f"counterexample-{verdict.component}-{verdict.variant}-timeline")
