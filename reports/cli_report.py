@@ -75,6 +75,8 @@ def report(scenarios: tuple[str, ...], profiles_text: str, out_name: str, seed: 
 
 
 def _print_summary(console: Console, summary: dict[str, object], ran: int, reused: int) -> None:
+    from rustok_sim.reports.html import number  # counts as the page writes them (2^64 - 1 exactly)
+
     colours = {"pass": "green", "fail": "red", "known-defect": "yellow"}
     table = Table(title="reliability report", title_justify="left")
     table.add_column("scenario")
@@ -95,7 +97,7 @@ def _print_summary(console: Console, summary: dict[str, object], ran: int, reuse
     costs = summary["costs"]
     lines = []
     for entry, rows in costs.items():  # type: ignore[attr-defined]
-        worse = [f"{row['measure']} {row['faithful']:,.0f} vs {row['hardened']:,.0f}" for row in rows
+        worse = [f"{row['measure']} {number(row['faithful'])} vs {number(row['hardened'])}" for row in rows
                  if row["faithful_worse"]]
         if worse:
             lines.append(f"  {escape(entry)}: " + "; ".join(escape(w) for w in worse))
