@@ -268,6 +268,10 @@ def valid_schema_name(name: object) -> bool:
     return isinstance(name, str) and _SCHEMA_NAME.fullmatch(name) is not None
 
 
+SQLITE_BUSY_TIMEOUT_S = 30.0
+"""How long a SQLite connection waits for the write lock before "database is locked"."""
+
+
 def new_schema_name(prefix: str = "rustok_sim") -> str:
     """A fresh PostgreSQL schema name (lower case, <= 63 chars) for one test or run."""
     return f"{prefix}_{uuid.uuid4().hex[:16]}"
@@ -291,7 +295,12 @@ def make_engine(url: str | None = None, *, schema: str | None = None, echo: bool
         raise DatabaseUrlError(shown, f"the port is not a number ({exc})") from None
     kwargs: dict[str, Any] = dict(echo=echo, **engine_kwargs)
     if parsed.get_backend_name() == "sqlite":
-        kwargs.setdefault("connect_args", {})["check_same_thread"] = False
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args["check_same_thread"] = False
+        # Writers queue on SQLite's one write lock. pysqlite's default 5 s busy timeout was seen
+        # to run out for four relays on one file on a loaded 2-core machine (CI); waiting
+        # longer is what a relay should do, failing strands its claimed batch.
+        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
         if parsed.database in (None, "", ":memory:"):
             # One connection for everyone: an in-memory database exists per connection.
             kwargs.setdefault("poolclass", OwnerThreadStaticPool)
