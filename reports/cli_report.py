@@ -44,7 +44,7 @@ class _RichProgress:
               help="A catalog entry to include (repeatable; default: every entry).")
 @click.option("--profiles", "profiles_text", default="faithful,hardened", show_default=True, metavar="P,P",
               help="Profiles to run each entry under, comma-separated.")
-@click.option("--out", "out_name", default="report", show_default=True, metavar="DIR",
+@click.option("--out", "out_name", default="results/report", show_default=True, metavar="DIR",
               help="Where the report goes; runs already stored there with the same config and seed are reused.")
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Seed of every run.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
