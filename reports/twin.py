@@ -78,7 +78,7 @@ class TwinValidation:
 
 def twin_requests(plan: TwinPlan, mu: float, c: int) -> list[RunRequest]:
     """The faithful runs of the plan's points, for a twin whose handlers serve at `mu` each."""
-    # round: 0.7 * 10 is 7.000000000000001 in binary, and the config (so the match) would say so
+    # round: a load of 0.1 with mu 3 is 0.30000000000000004 in binary, and the config (so the match) would say so
     return [RunRequest(label=f"{plan.entry}-load-{load:g}", entry=plan.entry, profile="faithful", seed=plan.seed,
                        overrides=(f"lambda={round(load * c * mu, 9)!r}", f"arrivals={plan.arrivals}",
                                   "trace_level=\"summary\""))
