@@ -22,6 +22,7 @@ Run: python benchmarks/sweep.py [--seeds K] [--rounds R]
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import sys
@@ -32,9 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import finish, missing_dependency  # noqa: E402
 
-try:
-    import distributed  # noqa: F401 - the Dask case needs it
-except ImportError:  # pragma: no cover
+# Looked up, not imported: each local worker process runs this module's top level again on
+# start-up, and importing distributed there would cost every worker a second.
+if importlib.util.find_spec("distributed") is None:  # pragma: no cover
     sys.exit(missing_dependency("sweep.py", "dask distributed", "pip install -e '.[dask]'"))
 
 from rustok_sim.reports.sweep import DaskExecutor, LocalExecutor, run_sweep  # noqa: E402

@@ -80,6 +80,9 @@ class LocalExecutor:
             return
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
+            # The server imports what a run needs once; each worker forks from it. (Python 3.11
+            # still runs the main module again in each worker, whatever the preload says, so a
+            # script that starts a sweep should keep its top level light.)
             context.set_forkserver_preload(["rustok_sim.reports.sweep.runs", "rustok_sim.scenarios.engine.loading"])
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_ignore_interrupts)
         pending: set[Future[RunOutput]] = {self._pool.submit(run_task, task) for task in tasks}
