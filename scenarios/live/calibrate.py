@@ -28,7 +28,10 @@ from typing import Any
 from rustok_sim.scenarios.engine.config import ScenarioConfig
 from rustok_sim.scenarios.engine.loading import story_named
 
-__all__ = ["CalibrationError", "MetricComparison", "calibrated_config", "compare", "run_calibration"]
+__all__ = ["CalibrationError", "MetricComparison", "calibrated_config", "compare", "lag_warning", "run_calibration"]
+
+LATE_SHARE_WARNING = 0.1
+"""A live run with more than this share of its events late ran stretched: say so."""
 
 CALIBRATED_STORIES = ("redis_outage", "rollback", "mixed")
 
@@ -73,6 +76,25 @@ def _lognormal(measured: Mapping[str, Any] | None) -> dict[str, Any] | None:
         return None
     median, p99 = float(measured["p50"]), float(measured["p99"])
     return {"kind": "lognormal", "median": median, "p99": max(p99, median * 1.000001)}
+
+
+def lag_warning(result: Mapping[str, Any]) -> str | None:
+    """A sentence when the live run fell behind the wall clock, else None.
+
+    A run whose environment was late for most of its events stretched its virtual time: the
+    measured latencies still are what the real calls took, but every rate the story drives
+    (arrivals, relay polling) ran slower than configured against the real services, so the
+    comparison says more about the machine than about the model."""
+    live = result.get("metrics", {}).get("live")
+    lag = live.get("lag") if isinstance(live, Mapping) else None
+    if not isinstance(lag, Mapping) or not lag.get("events"):
+        return None
+    share = lag["late_events"] / lag["events"]
+    if share <= LATE_SHARE_WARNING:
+        return None
+    return (f"the live run fell behind the wall clock ({share:.0%} of its events more than "
+            f"{lag['late_after_wall_s']:g} s late, at most {lag['max_wall_s']:.3g} s): its services saw a slower "
+            f"workload than the simulation; run it again with a larger --scale or a lighter workload")
 
 
 def calibrated_config(result: Mapping[str, Any]) -> tuple[ScenarioConfig, dict[str, Any]]:

@@ -146,7 +146,7 @@ def _cell(value: float | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 def calibrate(name: str, live_result: str, as_json: bool) -> None:
     """Re-run NAME in simulation with the latencies a live run measured; print live vs simulated."""
-    from rustok_sim.scenarios.live.calibrate import CalibrationError, run_calibration
+    from rustok_sim.scenarios.live.calibrate import CalibrationError, lag_warning, run_calibration
 
     result = _read_live_result(live_result)
     if result.get("scenario") != name:
@@ -155,9 +155,10 @@ def calibrate(name: str, live_result: str, as_json: bool) -> None:
         rows, changes = run_calibration(result)
     except (CalibrationError, KeyError) as exc:
         raise LiveUsageError(f"--live-result {live_result}: {exc}") from None
+    warning = lag_warning(result)
     if as_json:
         payload = {"scenario": name, "seed": result.get("seed"), "profile": result.get("profile"),
-                   "calibrated": changes,
+                   "calibrated": changes, "warning": warning,
                    "metrics": [{"metric": r.metric, "live": r.live, "simulated": r.simulated,
                                 "relative_difference": r.relative} for r in rows]}
         sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True) + "\n")
@@ -175,3 +176,5 @@ def calibrate(name: str, live_result: str, as_json: bool) -> None:
         table.add_row(escape(row.metric), _cell(row.live), _cell(row.simulated),
                       "-" if relative is None else f"{relative:+.1%}")
     console.print(table)
+    if warning is not None:
+        console.print(f"[yellow]warning[/yellow]: {escape(warning)}")

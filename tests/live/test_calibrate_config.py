@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from rustok_sim.scenarios.engine.loading import load_config
-from rustok_sim.scenarios.live.calibrate import CalibrationError, MetricComparison, calibrated_config, compare
+from rustok_sim.scenarios.live.calibrate import (
+    CalibrationError,
+    MetricComparison,
+    calibrated_config,
+    compare,
+    lag_warning,
+)
 
 
 def _live_result(scenario: str, live: dict) -> dict:
@@ -54,3 +60,10 @@ def test_compare_lists_the_outcome_counts_by_status() -> None:
     rows = {row.metric: row for row in compare("redis_outage", live, simulated)}
     assert (rows["http 500"].live, rows["http 500"].simulated) == (3, 2)
     assert rows["http 404"].live == rows["http 404"].simulated == 0
+
+
+def test_a_live_run_that_fell_behind_the_wall_clock_is_named() -> None:
+    behind = {"lag": {"events": 100, "late_events": 60, "late_after_wall_s": 0.05, "max_wall_s": 3.2}}
+    on_time = {"lag": {"events": 100, "late_events": 2, "late_after_wall_s": 0.05, "max_wall_s": 0.07}}
+    assert "60% of its events" in (lag_warning(_live_result("rollback", behind)) or "")
+    assert lag_warning(_live_result("rollback", on_time)) is None
