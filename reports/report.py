@@ -2,6 +2,7 @@
 directory already holds (same config, same seed), run the rest (scenario runs, analytic-twin
 points and conformance suites share a pool of worker processes), then read everything back and
 write `index.html`, `summary.json`, every figure as PNG and SVG, and each defect's trace excerpt.
+The breaker operating curves come from `rustok_sim.reports.curves` and are stored the same way.
 
 Building from stored results runs nothing: with every run and the conformance suites stored,
 `build_report` only reads, draws and writes.
@@ -14,6 +15,7 @@ Layout of the output directory::
     excerpts/*.jsonl      each defect's shortest trace excerpt
     runs/<run>/           result.json and trace.jsonl of each run the report made
     conformance/ci.json   the suite runs
+    curves/               the breaker operating curves (when rustok_sim.reports.curves is installed)
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ class ReportProgress(Protocol):
 
 
 class _Silent:
+    """Progress nobody watches (library use, tests)."""
+
     def phase(self, name: str, total: int) -> None:
         pass
 
