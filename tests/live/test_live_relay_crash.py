@@ -10,6 +10,12 @@ later; a 4 s lease; at most 12 s of drain. Each run stays near 10 s of wall time
 from __future__ import annotations
 
 import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -118,3 +124,52 @@ def test_no_process_or_schema_outlives_a_run(postgres_url: str, faithful: Scenar
     finally:
         engine.dispose()
     assert left == []
+
+
+def _relay_children(parent: int) -> set[int]:
+    """Pids of `parent`'s children running the relay worker (Linux /proc)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                if b"relay_worker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.add(int(pid))
+            except FileNotFoundError:
+                continue
+    return found
+
+
+def test_ctrl_c_stops_the_relays_and_drops_the_schema(postgres_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "RUSTOK_SIM_DATABASE_URL": postgres_url}
+    process = subprocess.Popen([sys.executable, "-m", "rustok_sim", "live", "rollback", "--scale", "0.5",
+                                *[arg for field in SHORT for arg in ("--set", field)], "--out",
+                                str(tmp_path / "interrupted")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, env=env)
+    try:
+        assert process.stderr is not None
+        found = re.search(r"schema (rustok_sim_live_[0-9a-f]+)", process.stderr.readline())
+        assert found
+        schema = found.group(1)
+        relays: set[int] = set()
+        deadline = time.monotonic() + 30
+        while len(relays) < 2 and time.monotonic() < deadline:  # both relay processes started
+            relays |= _relay_children(process.pid)
+            time.sleep(0.1)
+        assert len(relays) >= 2
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    for pid in relays:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    engine = create_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            left = conn.execute(text("SELECT count(*) FROM information_schema.schemata WHERE schema_name = :name"),
+                                {"name": schema}).scalar_one()
+    finally:
+        engine.dispose()
+    assert left == 0
