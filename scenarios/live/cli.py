@@ -31,17 +31,18 @@ class LiveUsageError(click.ClickException):
     exit_code = 2
 
 
-def _connection_kill(raw: str) -> tuple[float, int]:
-    at, sep, relay = raw.partition(":")
+def _at_index(option: str, raw: str, what: str) -> tuple[float, int]:
+    """``AT:INDEX`` (virtual seconds, a 0-based index) of `option`, or a usage error."""
+    at, sep, index = raw.partition(":")
     try:
         if not sep:
             raise ValueError
-        value = (float(at), int(relay))
+        value = (float(at), int(index))
     except ValueError:
-        raise LiveUsageError(f"--terminate-connection {raw!r}: expected AT:RELAY (virtual seconds, relay index), "
+        raise LiveUsageError(f"{option} {raw!r}: expected AT:{what} (virtual seconds, 0-based index), "
                              f"e.g. 8:0") from None
-    if not value[0] >= 0:
-        raise LiveUsageError(f"--terminate-connection {raw!r}: AT must be >= 0 virtual seconds")
+    if not (value[0] >= 0 and value[1] >= 0):
+        raise LiveUsageError(f"{option} {raw!r}: AT and {what} must be >= 0")
     return value
 
 
@@ -61,8 +62,12 @@ def _connection_kill(raw: str) -> tuple[float, int]:
               help="What trace.jsonl keeps (default: the config's trace_level).")
 @click.option("--terminate-connection", "kills", multiple=True, metavar="AT:RELAY",
               help="pg_terminate_backend of relay RELAY's PostgreSQL connections at virtual second AT. Repeatable.")
+@click.option("--rename", "renames", multiple=True, metavar="AT:TENANT",
+              help="Rename tenant TENANT (0 = the most popular) at virtual second AT and invalidate its cache "
+                   "entry; stale hits are then counted. Repeatable.")
 def live(target: str, overrides: tuple[str, ...], seed: int, profile: str | None, out_name: str | None,
-         scale: float, as_json: bool, trace_level: str | None, kills: tuple[str, ...]) -> None:
+         scale: float, as_json: bool, trace_level: str | None, kills: tuple[str, ...],
+         renames: tuple[str, ...]) -> None:
     """Run redis_outage, rollback or mixed against real services; exit 1 when an invariant fails."""
     from rustok_sim.adapters.sql.db import DatabaseUnavailableError, DatabaseUrlError
     from rustok_sim.scenarios.engine.loading import ConfigError, load_config
@@ -73,7 +78,8 @@ def live(target: str, overrides: tuple[str, ...], seed: int, profile: str | None
 
     if not (scale > 0 and scale < float("inf")):
         raise LiveUsageError(f"--scale {scale}: must be a positive number of wall seconds per virtual second")
-    connection_kills = tuple(_connection_kill(raw) for raw in kills)
+    connection_kills = tuple(_at_index("--terminate-connection", raw, "RELAY") for raw in kills)
+    tenant_renames = tuple(_at_index("--rename", raw, "TENANT") for raw in renames)
     extra = [f"trace_level={trace_level}"] if trace_level is not None else []
     try:
         config = load_config(target, [*overrides, *extra], profile=profile)
@@ -85,6 +91,17 @@ def live(target: str, overrides: tuple[str, ...], seed: int, profile: str | None
                              f"{', '.join(LIVE_STORIES)}")
     if connection_kills and "database" not in story.needs:
         raise LiveUsageError(f"--terminate-connection: scenario {config.scenario!r} has no relays")
+    if tenant_renames and "redis" not in story.needs:
+        raise LiveUsageError(f"--rename: scenario {config.scenario!r} has no tenant traffic")
+    section: Any = config
+    relays = section.pipeline.relays if connection_kills else 0
+    tenants = section.traffic.tenants.count if tenant_renames else 0
+    for at, relay in connection_kills:
+        if relay >= relays:
+            raise LiveUsageError(f"--terminate-connection {at:g}:{relay}: relays are 0..{relays - 1}")
+    for at, tenant in tenant_renames:
+        if tenant >= tenants:
+            raise LiveUsageError(f"--rename {at:g}:{tenant}: tenants are 0..{tenants - 1}")
     name = Path(target).stem if target.endswith(".toml") else target
     out = Path(out_name) if out_name is not None else Path("results") / f"live-{name}-{config.profile}-{seed}"
     if out.exists() and not out.is_dir():
@@ -95,7 +112,7 @@ def live(target: str, overrides: tuple[str, ...], seed: int, profile: str | None
         raise LiveUsageError(f"--out {out}: {exc.strerror or exc}") from None
     install_sigterm_exit()
     try:
-        with LiveServices(story.needs, connection_kills=connection_kills) as services:
+        with LiveServices(story.needs, connection_kills=connection_kills, renames=tenant_renames) as services:
             where = []
             if "redis" in story.needs:
                 where.append(f"redis-server on 127.0.0.1:{services.redis.port} (pid {services.redis.pid})")
@@ -108,8 +125,6 @@ def live(target: str, overrides: tuple[str, ...], seed: int, profile: str | None
             result = run_live_story(story, config, seed, services, scale=scale, trace_path=out / "trace.jsonl")
     except (RedisServerError, DatabaseUrlError, DatabaseUnavailableError) as exc:
         raise LiveUsageError(f"cannot start the live services: {exc}") from None
-    except ValueError as exc:  # a connection kill naming a relay the story does not have
-        raise LiveUsageError(str(exc)) from None
     result.write(out / "result.json")
     if as_json:
         sys.stdout.write(result.to_json())

@@ -36,10 +36,13 @@ class LiveServices:
 
     def __init__(self, needs: frozenset[str], *, redis_binary: str = "redis-server",
                  database_url: str | None = None,
-                 connection_kills: tuple[tuple[float, int], ...] = ()) -> None:
+                 connection_kills: tuple[tuple[float, int], ...] = (),
+                 renames: tuple[tuple[float, int], ...] = ()) -> None:
         self.needs = needs
         self.connection_kills = connection_kills
         """(virtual second, relay index): when to terminate that relay's PostgreSQL connections."""
+        self.renames = renames
+        """(virtual second, tenant index): when to rename a tenant and invalidate its cache entry."""
         self.redis_binary = redis_binary
         self.database_url = database_url
         self._stack = ExitStack()
@@ -93,6 +96,7 @@ def _drive_redis_outage(world: LiveWorld, config: redis_outage.RedisOutageConfig
     traffic = config.traffic
     part = LiveTenantTrafficPart(world, traffic, config.profile, services.redis)
     services.on_exit(part.close)
+    part.schedule_renames(services.renames)
     world.start_sampling(until=traffic.duration)
     # As the simulated story: requests still in flight at the end finish.
     world.run(traffic.duration + traffic.redis.socket_timeout * (1 + traffic.redis.retries) + 5.0,
@@ -133,6 +137,7 @@ def _drive_mixed(world: LiveWorld, config: mixed.MixedConfig, services: LiveServ
     flood = install_event_flood(world, config.flood, config.profile)
     tenancy = LiveTenantTrafficPart(world, config.traffic, config.profile, services.redis)
     services.on_exit(tenancy.close)
+    tenancy.schedule_renames(services.renames)
     outbox = LiveOutboxPipelinePart(world, config.pipeline, config.profile, services.database, services.run_dir)
     services.on_exit(outbox.stop)
     _schedule_connection_kills(world, outbox, services)

@@ -14,19 +14,23 @@ scale (wall seconds), so a black-holed call costs `socket_timeout` virtual secon
 simulation; redis-py retries only when the config asks for them (`retries`).
 
 Stale values. A paused Redis runs the commands it buffered when it resumes, so a SET whose call
-timed out can still land. Every positive-cache hit is decoded and compared with the tenants
-table; a hit that differs is counted (``stale_hits``) and recorded as a ``stale_value``
-anomaly. The story's tenants do not change during a run, so a differing hit can only come from
-a foreign or corrupted write; the detector is the check, not a scenario that provokes it.
+timed out can still land; and an invalidation that fails (the breaker open, Redis paused) is
+lost, since both resolvers ignore its error. Every positive-cache hit is decoded and compared
+with the tenants table; a hit that differs is counted (``stale_hits``, with the first and last
+virtual second) and recorded as a ``stale_value`` anomaly. The story's tenants do not change by
+themselves; `schedule_renames` renames a tenant in the table at a virtual second and invalidates
+its cache entry through the resolver, as an admin edit would (a ``tenant_store`` ``renamed``
+decision in the trace).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, Literal, TypeVar
 
 import redis
+import simpy
 from redis.backoff import ConstantBackoff
 from redis.retry import Retry
 
@@ -34,7 +38,8 @@ from rustok_sim.adapters.redis_cache import CIRCUIT_OPEN_MESSAGE, RedisCacheBack
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker
 from rustok_sim.model.tenancy.cache import CacheError, CacheStats
 from rustok_sim.model.tenancy.context import TenantContext
-from rustok_sim.scenarios.drivers.redis import SimRedisServer
+from rustok_sim.model.tenancy.keys import TenantKey
+from rustok_sim.scenarios.drivers.redis import RedisLedger, SimRedisServer
 from rustok_sim.scenarios.drivers.tenancy import TenantTraffic, TenantTrafficPart
 from rustok_sim.scenarios.engine.config import Profile
 from rustok_sim.scenarios.engine.stats import percentiles
@@ -124,6 +129,11 @@ class LiveTenantTrafficPart(TenantTrafficPart):
         self.live_backends: list[LiveRedisBackend] = []
         self.stale_hits = 0
         self.checked_hits = 0
+        self.stale_keys: set[str] = set()
+        """Cache keys a stale value was served for."""
+        self.stale_span: tuple[float, float] | None = None
+        """First and last virtual second a stale value was served."""
+        self.renames = 0
         super().__init__(world, section, profile)
         self._contexts_by_cache_key = {key.positive_key(): context for key, context in self.database.items()}
         self.nemesis = RedisNemesis(redis_server, world.recorder)
@@ -154,9 +164,34 @@ class LiveTenantTrafficPart(TenantTrafficPart):
             served = None
         if served != expected:
             self.stale_hits += 1
+            self.stale_keys.add(cache_key)
+            now = self.world.env.now
+            self.stale_span = (now, now) if self.stale_span is None else (self.stale_span[0], now)
             self.world.recorder.anomaly("cache_backend", "redis.positive", "stale_value",
                                         f"cache hit for {cache_key!r} differs from the tenants table",
                                         {"key": cache_key})
+
+    def schedule_renames(self, renames: Sequence[tuple[float, int]]) -> None:
+        """Rename tenant `index` (0-based; 0 is the most popular) at each virtual second `at`."""
+        for at, index in renames:
+            if not 0 <= index < len(self.tenant_ids):
+                raise ValueError(f"rename at {at:g} s names tenant {index}; tenants are 0..{len(self.tenant_ids) - 1}")
+            self.world.env.process(self._rename(at, index))
+
+    def _rename(self, at: float, index: int) -> Generator[simpy.Event, Any, None]:
+        env = self.world.env
+        yield env.timeout(max(0.0, at - env.now))
+        key = TenantKey.uuid(self.tenant_ids[index])
+        renamed = self.database[key].with_changes(name=f"Tenant {index} (renamed at {env.now:g} s)")
+        self.database[key] = renamed
+        self._contexts_by_cache_key[key.positive_key()] = renamed
+        self.renames += 1
+        self.world.recorder.decision("tenant_store", "tenants", "renamed", str(key), {"tenant": index})
+        ledger = RedisLedger()
+        self._call(ledger, self.resolver.invalidate, key)  # errors are the resolver's to ignore, as in Rust
+        if ledger.cost:
+            yield env.timeout(ledger.cost)
+        ledger.settle()
 
     def close(self) -> None:
         for backend in self.live_backends:
@@ -171,6 +206,9 @@ class LiveTenantTrafficPart(TenantTrafficPart):
             "redis_call_latency": {outcome: percentiles(values) for outcome, values in self.call_latencies.items()},
             "redis_calls": {outcome: len(values) for outcome, values in self.call_latencies.items()},
             "stale_hits": self.stale_hits,
+            "stale_span": list(self.stale_span) if self.stale_span is not None else None,
+            "stale_keys": sorted(self.stale_keys),
             "checked_hits": self.checked_hits,
+            "renames": self.renames,
         }
         return metrics

@@ -88,6 +88,8 @@ def test_calibration_agrees_with_the_live_outage_within_tolerance(live_out: Path
     (["live", "redis_outage", "--set", "traffic.nope=1"], "unknown field"),
     (["live", "rollback", "--terminate-connection", "soon"], "AT:RELAY"),
     (["live", "redis_outage", "--terminate-connection", "1:0"], "has no relays"),
+    (["live", "rollback", "--rename", "1:0"], "has no tenant traffic"),
+    (["live", "redis_outage", "--rename", "1:200"], "tenants are 0..199"),
     (["calibrate", "redis_outage", "--live-result", "/nonexistent/dir"], "cannot read"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
