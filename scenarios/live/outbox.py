@@ -222,8 +222,9 @@ class LiveOutboxPipelinePart(OutboxPipelinePart):
 
     # -- the end ------------------------------------------------------------------------------
 
-    def stop(self) -> None:
-        """Stop every relay process and read what they wrote last."""
+    def stop(self, read_last: bool = True) -> None:
+        """Stop every relay process and (`read_last`) read what they wrote last. Idempotent. On the
+        way out of a failed run, `read_last=False`: the trace is closed by then."""
         for handle in list(self.processes.values()):
             if handle.process.poll() is None:
                 handle.process.terminate()
@@ -233,7 +234,8 @@ class LiveOutboxPipelinePart(OutboxPipelinePart):
             except subprocess.TimeoutExpired:
                 pass
             CHILDREN.reap(handle.process)
-        self.ingest()
+        if read_last:
+            self.ingest()
 
     def metrics(self) -> dict[str, Any]:
         metrics = super().metrics()

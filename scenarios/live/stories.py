@@ -121,7 +121,7 @@ def _schedule_connection_kills(world: LiveWorld, part: LiveOutboxPipelinePart, s
 
 def _drive_rollback(world: LiveWorld, config: rollback.RollbackConfig, services: LiveServices) -> dict[str, Any]:
     part = LiveOutboxPipelinePart(world, config.pipeline, config.profile, services.database, services.run_dir)
-    services.on_exit(part.stop)  # also when the run fails: no relay outlives it
+    services.on_exit(lambda: part.stop(read_last=False))  # also when the run fails: no relay outlives it
     _schedule_connection_kills(world, part, services)
     world.start_sampling()
     done = part.drain(config.drain_limit)
@@ -139,7 +139,7 @@ def _drive_mixed(world: LiveWorld, config: mixed.MixedConfig, services: LiveServ
     services.on_exit(tenancy.close)
     tenancy.schedule_renames(services.renames)
     outbox = LiveOutboxPipelinePart(world, config.pipeline, config.profile, services.database, services.run_dir)
-    services.on_exit(outbox.stop)
+    services.on_exit(lambda: outbox.stop(read_last=False))
     _schedule_connection_kills(world, outbox, services)
     end = max(config.flood.duration, config.traffic.duration, config.pipeline.duration)
     world.start_sampling()
@@ -150,9 +150,10 @@ def _drive_mixed(world: LiveWorld, config: mixed.MixedConfig, services: LiveServ
     requests_done = env.timeout(config.traffic.duration + redis.socket_timeout * (1 + redis.retries) + 5.0)
     world.run(env.all_of([*drains, requests_done]), horizon=end + 5.0)
     outbox.stop()
-    live = {"tenancy": tenancy.metrics().pop("live"), "outbox": outbox.metrics().pop("live"),
+    tenancy_metrics, outbox_metrics = tenancy.metrics(), outbox.metrics()
+    live = {"tenancy": tenancy_metrics.pop("live"), "outbox": outbox_metrics.pop("live"),
             "lag": world.paced.lag(), "scale": world.scale}
-    return {"flood": flood.metrics(), "tenancy": tenancy.metrics(), "outbox": outbox.metrics(),
+    return {"flood": flood.metrics(), "tenancy": tenancy_metrics, "outbox": outbox_metrics,
             "timelines": world.timelines(), "live": live}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from rustok_sim.scenarios.engine.loading import load_config
 from rustok_sim.scenarios.live.processes import CHILDREN
 from rustok_sim.scenarios.live.realtime import run_live_story
@@ -35,3 +37,27 @@ def test_hardened_relays_on_a_sqlite_file_deliver_everything_and_leave_nothing()
         except ProcessLookupError:
             continue
         raise AssertionError(f"relay process {process['pid']} outlived the run")
+
+
+def test_a_step_that_fails_mid_run_still_stops_the_relays_and_removes_the_database(monkeypatch) -> None:
+    from rustok_sim.scenarios.live.outbox import LiveOutboxPipelinePart
+
+    relay_pids: list[int] = []
+
+    def failing_delivery(self: LiveOutboxPipelinePart, line: dict) -> None:
+        relay_pids.extend(handle.process.pid for handle in self.processes.values())
+        raise RuntimeError("a step failed")  # inside the running world, relays alive
+
+    monkeypatch.setattr(LiveOutboxPipelinePart, "_on_delivery", failing_delivery)
+    config = load_config("rollback", SHORT, profile="hardened")
+    live = LIVE_STORIES["rollback"]
+    with pytest.raises(RuntimeError, match="a step failed"):
+        with LiveServices(live.needs, database_url="sqlite") as services:
+            database_dir, run_dir = services.database.directory, services.run_dir
+            run_live_story(live, config, 1, services, scale=0.5)
+    assert len(relay_pids) == 2 and database_dir is not None
+    assert not database_dir.exists() and not run_dir.exists()
+    assert CHILDREN.alive() == []
+    for pid in relay_pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
