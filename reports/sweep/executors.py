@@ -103,15 +103,17 @@ class LocalExecutor:
 
 class DaskExecutor:
     """Dask distributed: ``"local"`` starts a `LocalCluster` of `workers` single-threaded worker
-    processes (closed with the executor); any other address connects to that scheduler, which
+    processes (default: the CPUs this process may use; closed with the executor); any other address connects to that scheduler, which
     must answer and have a worker within `connect_timeout` seconds, or a `SweepError` says so.
 
     Nothing starts or connects until the first `run`, so a sweep with a bad grid fails before
     spending seconds on a cluster."""
 
-    def __init__(self, address: str, workers: int, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT) -> None:
+    def __init__(self, address: str, workers: int | None = None,
+                 connect_timeout: float = DEFAULT_CONNECT_TIMEOUT) -> None:
         if address != "local" and not _ADDRESS.match(address):
             raise SweepError(f"--dask {address!r}: expected 'local' or a scheduler address such as tcp://HOST:8786")
+        workers = default_workers() if workers is None else workers  # a remote cluster ignores it
         if workers < 1:
             raise SweepError(f"--workers {workers}: must be >= 1")
         self.address, self.workers, self.connect_timeout = address, workers, connect_timeout
@@ -182,7 +184,6 @@ def _one_line(exc: BaseException) -> str:
 def make_executor(workers: int | None = None, dask: str | None = None,
                   connect_timeout: float = DEFAULT_CONNECT_TIMEOUT) -> LocalExecutor | DaskExecutor:
     """The executor the command line asks for: local processes unless `dask` names a cluster."""
-    count = workers if workers is not None else default_workers()
     if dask is None:
-        return LocalExecutor(count)
-    return DaskExecutor(dask, count, connect_timeout)
+        return LocalExecutor(workers if workers is not None else default_workers())
+    return DaskExecutor(dask, workers, connect_timeout)
