@@ -105,9 +105,10 @@ def _run_with_progress(console: Console, executor: LocalExecutor | DaskExecutor,
         return sweep_with(None)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[points]}"),
+    # Fits 80 columns: where the runs go is said once the sweep has finished.
+    columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), TextColumn("{task.fields[points]}"),
                TextColumn("runs {task.completed}/{task.total}"), TimeElapsedColumn(), TextColumn("left"),
-               TimeRemainingColumn())
+               TimeRemainingColumn(compact=True))
     with Progress(*columns, console=console, transient=True) as bar:
         task = None
 
@@ -115,8 +116,8 @@ def _run_with_progress(console: Console, executor: LocalExecutor | DaskExecutor,
             nonlocal task
             points = f"points {points_done}/{points_total}"
             if task is None:  # the runs an earlier sweep did are not counted in the speed
-                task = bar.add_task(f"sweep {escape(target)} on {escape(executor.description)}", total=runs_total,
-                                    completed=runs_done, points=points)
+                task = bar.add_task(f"sweep {escape(Path(target).stem)}", total=runs_total, completed=runs_done,
+                                    points=points)
             else:
                 bar.update(task, completed=runs_done, points=points)
 

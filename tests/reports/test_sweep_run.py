@@ -78,7 +78,10 @@ def test_an_interrupted_sweep_resumes_without_redoing_finished_runs(serial, tmp_
                                           encoding="utf-8")
     (tmp_path / "sweep.json").write_bytes((serial[0].directory / "sweep.json").read_bytes())
     counting = CountingExecutor()
-    result = sweep(tmp_path, counting)
+    progress: list[tuple[int, int, int, int]] = []
+    result = sweep(tmp_path, counting, progress=lambda *counts: progress.append(counts))
+    # (runs done, runs, points done, points): the kept runs count from the start, point 0 is done.
+    assert progress[0] == (3, 8, 1, 4) and progress[-1] == (8, 8, 4, 4) and len(progress) == 6
     # Rows 1-3 are point 0's two seeds and point 1's seed 1; the cut line (point 1, seed 2) is redone.
     assert sorted(counting.runs) == [(1, 2), (2, 1), (2, 2), (3, 1), (3, 2)]
     assert result.executed == 5 and result.reused == 3
