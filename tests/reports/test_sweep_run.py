@@ -45,15 +45,23 @@ def test_two_processes_give_the_same_rows(serial, tmp_path):
     assert (tmp_path / "results.csv").read_text(encoding="utf-8") == serial[1]
 
 
-def test_a_dask_local_cluster_gives_the_same_rows(serial, tmp_path):
+def test_a_dask_cluster_gives_the_same_rows_started_here_or_by_address(serial, tmp_path):
     pytest.importorskip("distributed")
     executor = DaskExecutor("local", workers=2)
     try:
-        result = sweep(tmp_path, executor)
+        result = sweep(tmp_path / "local", executor)
+        # The same cluster again, reached as a running scheduler is: by its address.
+        remote = DaskExecutor(executor._cluster.scheduler_address, connect_timeout=10)
+        try:
+            sweep(tmp_path / "remote", remote)
+            assert remote.description.endswith("(2 workers)")
+        finally:
+            remote.close()
     finally:
         executor.close()
-    assert (tmp_path / "results.csv").read_text(encoding="utf-8") == serial[1]
-    assert (tmp_path / "summary.csv").read_bytes() == (serial[0].directory / "summary.csv").read_bytes()
+    for folder in ("local", "remote"):
+        assert (tmp_path / folder / "results.csv").read_text(encoding="utf-8") == serial[1]
+    assert (tmp_path / "local" / "summary.csv").read_bytes() == (serial[0].directory / "summary.csv").read_bytes()
     assert result.recommendation.text == serial[0].recommendation.text
 
 
