@@ -9,6 +9,8 @@ wants metrics, and a trace per run would cost more than the runs.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -191,7 +193,7 @@ def run_sweep(target: str, grid: Sequence[str | Axis], *, seeds: int = 3, sample
     return result
 
 
-def _number(value: float) -> str | float | None:
+def _number(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
@@ -199,9 +201,6 @@ def write_summaries(result: SweepResult) -> list[Path]:
     """``summary.csv`` (per point and metric: n, mean, sd, 95% interval), ``summary.json`` (the
     same with the recommendation and the Pareto front) and ``recommendation.txt`` in the sweep's
     folder. Nothing in them depends on the executor, the worker count or a resume."""
-    import csv
-    import io
-
     directory = result.directory
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
