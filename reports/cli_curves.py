@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from rustok_sim.reports.curves import CurveConfig, CurveConfigError, compute_operating_curves, write_operating_curves
+from rustok_sim.reports.curves import CurveConfig, CurveConfigError, compute_operating_curves
 from rustok_sim.reports.curves.operating import DELAY_STATISTICS
 
 __all__ = ["curves_command", "parse_duration", "parse_float_list", "parse_int_range"]
@@ -164,5 +164,7 @@ def curves_command(rate: float, p0: float, p1: float, window: float, thresholds:
                    f"({agree}){trip_text}")
     if curves.recommendation is not None:
         click.echo(curves.recommendation.sentence)
+    from rustok_sim.reports.curves.figures import write_operating_curves  # matplotlib: only when drawing
+
     written = write_operating_curves(curves, out_dir)
     click.echo(f"wrote {len(written)} files to {out_dir}")

@@ -13,7 +13,8 @@ The API the report calls:
   recommendation as text and JSON.
 """
 
-from rustok_sim.reports.curves.figures import curve_figures, write_operating_curves
+from typing import Any
+
 from rustok_sim.reports.curves.operating import (
     CurveConfig,
     CurveConfigError,
@@ -27,3 +28,13 @@ from rustok_sim.reports.curves.operating import (
 
 __all__ = ["CurveConfig", "CurveConfigError", "CurvePoint", "OperatingCurves", "Recommendation", "SimulatedPoint",
            "compute_operating_curves", "curve_figures", "recommend_setting", "write_operating_curves"]
+
+
+def __getattr__(name: str) -> Any:
+    # The figures pull in matplotlib (most of a second); every `rustok-sim` command imports this
+    # package to register `curves`, so they load when first asked for.
+    if name in ("curve_figures", "write_operating_curves"):
+        from rustok_sim.reports.curves import figures
+
+        return getattr(figures, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
