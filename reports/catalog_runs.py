@@ -81,8 +81,9 @@ def _resolve_config(request: RunRequest) -> dict[str, Any]:
 
 def plan_runs(requests: Sequence[RunRequest], directory: Path) -> list[PlannedRun]:
     """Resolve every request's config and match it against the runs stored under `directory`
-    (a corrupt `result.json` there is a `ReportInputError`)."""
-    stored = list(find_stored_runs(directory))
+    (a corrupt `result.json` there is a `ReportInputError`). A live run is never reused: it has the
+    config of a simulated run but measured real services."""
+    stored = [run for run in find_stored_runs(directory) if not run.result.is_live]
     planned = []
     for request in requests:
         config = _resolve_config(request)

@@ -49,7 +49,11 @@ class _RichProgress:
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Seed of every run.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
               help="Worker processes for the runs (default: 2, or 1 on a single core).")
-def report(scenarios: tuple[str, ...], profiles_text: str, out_name: str, seed: int, workers: int | None) -> None:
+@click.option("--live-result", "live_results", multiple=True, metavar="DIR",
+              help="A 'rustok-sim live' run (its --out folder or result.json) to compare with its calibrated "
+                   "simulation; repeatable. Live runs under DIR/live/ are included anyway.")
+def report(scenarios: tuple[str, ...], profiles_text: str, out_name: str, seed: int, workers: int | None,
+           live_results: tuple[str, ...]) -> None:
     """Run the catalog (reusing stored runs), the analytic-twin validation and the ci conformance
     profile; write DIR/index.html (self-contained), summary.json, and every figure as PNG and SVG."""
     from rustok_sim.reports.catalog_runs import parse_profiles
@@ -60,7 +64,8 @@ def report(scenarios: tuple[str, ...], profiles_text: str, out_name: str, seed: 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     try:
         options = ReportOptions(out=Path(out_name), scenarios=scenarios or None, profiles=parse_profiles(profiles_text),
-                                seed=seed, workers=workers or default_workers())
+                                seed=seed, workers=workers or default_workers(),
+                                live_results=tuple(Path(p) for p in live_results))
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TextColumn("{task.fields[step]}"), console=console, transient=True,
                       disable=not console.is_terminal) as bar:
@@ -106,6 +111,7 @@ def _print_summary(console: Console, summary: dict[str, object], ran: int, reuse
         for line in lines:
             console.print(line)
     console.print(escape(str(summary["twin"]["statement"])))  # type: ignore[index]
+    _print_live(console, summary["live"])  # type: ignore[arg-type]
     suites = summary["conformance"]["suites"]  # type: ignore[index]
     statuses = [s["status"] for s in suites]
     console.print(f"conformance ({summary['conformance']['profile']}): "  # type: ignore[index]
@@ -119,3 +125,18 @@ def _print_summary(console: Console, summary: dict[str, object], ran: int, reuse
         # The curves' sentence says the setting first; the rest (feasible set, costs) is on the page.
         first = str(curves["recommendation"]).split(". ")[0]  # type: ignore[index]
         console.print(f"breaker operating curves: {escape(first)}.")
+
+
+def _print_live(console: Console, live: dict[str, object]) -> None:
+    """One line per live result: the outcome counts and the times, live against simulated."""
+    results = live["results"]
+    if not results:
+        console.print(escape(str(live["note"])))
+        return
+    wanted = ("http 500", "time_to_open", "time_to_recover", "zombies", "duplicates")
+    for result in results:  # type: ignore[attr-defined]
+        rows = [m for m in result["metrics"] if m["metric"].split(".")[-1] in wanted and m["live"] is not None]
+        parts = [f"{m['metric']} {m['live']:.4g} vs {m['simulated']:.4g}" if m["simulated"] is not None
+                 else f"{m['metric']} {m['live']:.4g} vs -" for m in rows]
+        console.print(f"live vs simulated, {escape(result['name'])}: " + "; ".join(escape(p) for p in parts)
+                      + (" [yellow](the live run fell behind the wall clock)[/]" if result["warning"] else ""))

@@ -44,11 +44,19 @@ def signed(value: Any) -> str:
     return text if text.startswith("-") or value == 0 else "+" + text
 
 
+def percent(value: Any) -> str:
+    """A relative difference as a signed percentage (an em dash when there is none)."""
+    if value is None:
+        return "—"
+    return f"{float(value):+.1%}"
+
+
 def render_report(context: Mapping[str, Any]) -> str:
     environment = Environment(loader=PackageLoader("rustok_sim.reports", "templates"),
                               autoescape=select_autoescape(default=True, default_for_string=True),
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["number"] = number
     environment.filters["signed"] = signed
+    environment.filters["percent"] = percent
     environment.filters["markdown"] = lambda text: Markup(inline_markdown(str(text)))
     return environment.get_template("report.html.j2").render(**context)

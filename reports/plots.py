@@ -25,7 +25,8 @@ from rustok_sim.reports.costs import CostRow  # noqa: E402
 from rustok_sim.reports.trace_scan import FaultWindow  # noqa: E402
 from rustok_sim.reports.twin import TwinValidation, analytic_curve  # noqa: E402
 
-__all__ = ["TimelineData", "defect_cost_figure", "latency_figure", "timeline_figure", "twin_figure"]
+__all__ = ["TimelineData", "defect_cost_figure", "latency_figure", "live_comparison_figure", "timeline_figure",
+           "twin_figure"]
 
 GOOD, MIDDLE, BAD, INK, GRID = "#4c9a5b", "#e0a526", "#c0392b", "#30507a", "#cccccc"
 FAULT_COLOURS: Final = {"burst": "#e67e22", "redis_outage": "#c0392b", "relay_crash": "#8e44ad", "rollbacks": "#7f8c8d",
@@ -361,4 +362,58 @@ def twin_figure(validation: TwinValidation) -> Figure | None:
     bottom.set_xlabel("arrival rate lambda (events/s)")
     bottom.grid(color=GRID, linewidth=0.5)
     figure.subplots_adjust(left=0.12, right=0.97, top=0.93, bottom=0.1)
+    return figure
+
+
+LIVE, SIMULATED = "#30507a", "#e0a526"
+
+
+def _is_seconds(metric: str) -> bool:
+    """Calibration's metric names: the times and latencies are seconds, the rest counts."""
+    return "latency" in metric or "time" in metric
+
+
+def live_comparison_figure(title: str, rows: Sequence[tuple[str, float | None, float | None]]) -> Figure | None:
+    """Live against simulated, metric by metric (``(metric, live, simulated)`` as `rustok-sim
+    calibrate` compares them): a panel of counts and a panel of times (virtual seconds, log
+    scale), a pair of horizontal bars per metric, live above simulated. A missing value has no
+    bar; a zero on the log panel is written as 0. None when no metric has a value."""
+    shown = [(m, live, sim) for m, live, sim in rows if live is not None or sim is not None]
+    panels = [(name, [r for r in shown if _is_seconds(r[0]) == seconds])
+              for name, seconds in (("counts", False), ("virtual seconds (log)", True))]
+    panels = [(name, panel_rows) for name, panel_rows in panels if panel_rows]
+    if not panels:
+        return None
+    height = 1.2 + 0.32 * max(len(panel_rows) for _, panel_rows in panels)
+    figure = Figure(figsize=(4.6 * len(panels) + 0.6, height))
+    for i, (name, panel_rows) in enumerate(panels, 1):
+        axes = figure.add_subplot(1, len(panels), i)
+        log = name.endswith("(log)")
+        ys = range(len(panel_rows))
+        pairs: tuple[tuple[float, int, str, str], ...] = ((-0.2, 1, LIVE, "live"), (0.2, 2, SIMULATED, "simulated"))
+        for offset, index, colour, label in pairs:
+            legend: str | None = label
+            for y, row in zip(ys, panel_rows):
+                value = row[1] if index == 1 else row[2]
+                if value is None:
+                    continue
+                if log and value <= 0:
+                    axes.text(0.01, y + offset, "0", va="center", fontsize=6, color=colour,
+                              transform=axes.get_yaxis_transform())
+                    continue
+                axes.barh(y + offset, float(value), height=0.4, color=colour, label=legend)
+                legend = None
+                axes.text(float(value), y + offset, f" {float(value):.4g}", va="center", fontsize=6)
+        if log:
+            axes.set_xscale("log")
+        axes.set_yticks(list(ys), [row[0] for row in panel_rows], fontsize=7)
+        axes.invert_yaxis()
+        axes.set_title(name, fontsize=9)
+        axes.grid(axis="x", color=GRID, linewidth=0.5)
+        axes.margins(x=0.3)
+        axes.tick_params(labelsize=7)
+        if i == 1:
+            figure.legend(*axes.get_legend_handles_labels(), fontsize=7, frameon=False, loc="upper right", ncol=2)
+    figure.suptitle(title, x=0.01, ha="left", fontsize=10)
+    figure.tight_layout(rect=(0.0, 0.0, 1.0, 0.97))
     return figure

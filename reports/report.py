@@ -16,6 +16,12 @@ Layout of the output directory::
     runs/<run>/           result.json and trace.jsonl of each run the report made
     conformance/ci.json   the suite runs
     curves/               the breaker operating curves (when rustok_sim.reports.curves is installed)
+    live/<run>/           live results (``rustok-sim live ... --out DIR/live/<run>``), each with
+                          calibrated/, the simulation calibrated on it (made once, then reused)
+
+Live results (those under ``live/`` and those passed as `ReportOptions.live_results`) are read,
+never re-run: the "Live vs simulated" section compares each with its calibrated simulation
+(`rustok_sim.reports.live_section`).
 """
 
 from __future__ import annotations
@@ -53,6 +59,14 @@ from rustok_sim.reports.curves_section import (
 )
 from rustok_sim.reports.explanations import load_explanations
 from rustok_sim.reports.html import png_data_uri, render_report
+from rustok_sim.reports.live_section import (
+    LiveSource,
+    find_live_results,
+    live_comparison,
+    no_live_note,
+    run_calibrated_job,
+    stored_calibration,
+)
 from rustok_sim.reports.results import ReportInputError, StoredRun
 from rustok_sim.reports.trace_scan import Excerpt, FaultWindow, TraceScan, scan_trace
 from rustok_sim.reports.twin import TwinPlan, TwinValidation, twin_requests, validate_twin
@@ -81,6 +95,8 @@ class ReportOptions(BaseModel):
     twin: TwinPlan = Field(default_factory=TwinPlan)
     conformance: ConformancePlan = Field(default_factory=ConformancePlan)
     workers: int = Field(2, ge=1, le=64)
+    live_results: tuple[Path, ...] = ()
+    """Live results besides those under ``out/live/`` (a live run's folder or its result.json)."""
 
 
 class ReportProgress(Protocol):
@@ -428,12 +444,14 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
     """Run or reuse, then write the report into `options.out`; see the module docstring."""
     progress = progress or _Silent()
     out = prepare_output(options.out)
+    live_sources = find_live_results(out, options.live_results)  # bad input fails here, before any run
     gathered = _gather(options, progress)
+    calibrations = _calibrate_live(live_sources, options.workers, progress)
     profiles = [p for p in options.profiles]
     _clear_drawn_outputs(out)
     figures = _Figures(out)
     entries = gathered.entries
-    drawing_steps = 2 * len(entries) + len(gathered.suites) + 3
+    drawing_steps = 2 * len(entries) + len(gathered.suites) + len(live_sources) + 3
     progress.phase("reading traces and drawing figures", drawing_steps)
 
     views: dict[tuple[str, str], _RunView] = {}
@@ -490,6 +508,8 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
                             "goals_missed": cover.get("goals_missed", []), "diagram": diagram})
         progress.advance(f"diagram {suite.component} ({suite.variant})")
 
+    live_section = _live_section(live_sources, calibrations, figures, out, progress)
+
     curves = curves_section(gathered.curves, figures.save, gathered.curves_reused)
     progress.advance("operating curves")
 
@@ -532,6 +552,7 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
                         "suites": [{k: v for k, v in s.items() if k != "diagram"} for s in conformance]},
         "curves": {"included": curves.included, "note": curves.note, "figures": [f["name"] for f in curves.figures],
                    "recommendation": curves.recommendation, "simulation_checks": curves.checks},
+        "live": live_section,
         "figures": sorted(_relative(p, out) for p in figures.written),
     }
     summary_path = out / "summary.json"
@@ -541,13 +562,61 @@ def build_report(options: ReportOptions, progress: ReportProgress | None = None)
         "summary": summary, "profiles": profiles, "verdict_rows": _verdict_rows(gathered, profiles),
         "excerpt_id": excerpt_id, "scenarios": scenario_sections, "cost_figure": cost_figure,
         "twin_figure": twin_figure, "twin": summary["twin"], "conformance": conformance, "curves": curves,
-        "defects": defects, "explanations": explanations, "images": figures.inline,
+        "defects": defects, "explanations": explanations, "images": figures.inline, "live": summary["live"],
         "out": str(out.resolve()),
     })
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
     progress.advance("index.html")
-    return ReportOutcome(index, summary_path, summary, figures.written, gathered.ran, gathered.reused_count)
+    ran_live = sum(1 for _, reused in calibrations if not reused)
+    return ReportOutcome(index, summary_path, summary, figures.written, gathered.ran + ran_live,
+                         gathered.reused_count + len(calibrations) - ran_live)
+
+
+def _calibrate_live(sources: Sequence[LiveSource], workers: int,
+                    progress: ReportProgress) -> list[tuple[StoredRun, bool]]:
+    """Each live result's calibrated simulation: the one stored next to it when it still matches,
+    else run now (once) into ``<live folder>/calibrated/``; with whether it was reused."""
+    stored = [stored_calibration(source) for source in sources]
+    jobs = []
+    for source, found in zip(sources, stored):
+        if found is not None:
+            continue
+        try:
+            source.calibrated_folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReportInputError(f"{source.calibrated_folder}: cannot store the calibrated simulation of "
+                                   f"{source.path} there ({exc.strerror or exc})") from None
+        jobs.append(_Job(f"calibrated simulation of {source.name}", 5, run_calibrated_job,
+                         (str(source.path), str(source.calibrated_folder))))
+    if jobs:
+        progress.phase("calibrated simulations of the live results", len(jobs))
+        _execute(jobs, workers, progress)
+    return [(StoredRun(folder=source.calibrated_folder, result=found) if found is not None
+             else load_run(source.calibrated_folder), found is not None) for source, found in zip(sources, stored)]
+
+
+def _live_section(sources: Sequence[LiveSource], calibrations: Sequence[tuple[StoredRun, bool]], figures: _Figures,
+                  out: Path, progress: ReportProgress) -> dict[str, Any]:
+    """summary.json's ``live``: per live result calibrate's comparison, where the files are and its
+    figure; or, with none, the one line that says how to make one."""
+    results = []
+    names: set[str] = set()
+    for source, (simulated, reused) in zip(sources, calibrations):
+        comparison = live_comparison(source, simulated.result)
+        name = f"live-{source.folder.name}"
+        while name in names:
+            name += "-"
+        names.add(name)
+        figure = figures.save(name, plots.live_comparison_figure(
+            f"{source.name}: live against the calibrated simulation (same seed)",
+            [(row["metric"], row["live"], row["simulated"])
+             for row in [*comparison["metrics"], *(comparison["outage"] or {}).get("metrics", [])]]))
+        results.append(comparison | {"result": _relative(source.path, out),
+                                     "simulated": _relative(simulated.folder / "result.json", out),
+                                     "reused": reused, "figure": figure})
+        progress.advance(f"live {source.name}")
+    return {"results": results, "note": None if results else no_live_note(out)}
 
 
 def _clear_drawn_outputs(out: Path) -> None:

@@ -51,6 +51,12 @@ class StoredResult(BaseModel):
     metrics: dict[str, Any]
     verdicts: tuple[StoredVerdict, ...]
 
+    @property
+    def is_live(self) -> bool:
+        """A run of ``rustok-sim live`` (its metrics have the ``live`` section): real services, so
+        never a stand-in for a simulated run of the same config."""
+        return isinstance(self.metrics.get("live"), dict)
+
     def matches(self, config: Mapping[str, Any], seed: int) -> bool:
         """The same run: equal config (every field, as JSON) and the same seed."""
         return self.seed == seed and self.config == dict(config)
