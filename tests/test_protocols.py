@@ -64,7 +64,8 @@ EXTRAS: dict[tuple[str, type], set[str]] = {
                                                "reset_metrics"},  # reset_metrics: cfg(test) in Rust
     ("cache_backend", InMemoryCacheBackend): {"cache", "ttl"},  # the moka cache it wraps, its TTL
     ("tenant_resolver_v1", MiddlewareTenantResolver): {"observer", "positive", "negative",  # its two caches
-                                                       "cache_fallbacks"},  # hardened's counter
+                                                       "cache_fallbacks",  # hardened's counters
+                                                       "unconfirmed_keys"},
     ("tenant_resolver_hardened", MiddlewareTenantResolver): {"observer", "positive", "negative"},
     ("tenant_resolver_v2", MokaTenantResolver): {"observer"},
     ("event_bus", EventBus): _CONSTRUCTION - {"clock"} | {"backpressure", "ids",
@@ -147,7 +148,7 @@ def test_the_resolver_protocols_differ_where_the_variants_do():
     v1, v2, hardened = (set(protocol_members(p)) for p in (TenantResolverV1, TenantResolverV2, HardenedTenantResolver))
     assert v1 - v2 == {"published", "invalidate_identifier", "apply_invalidation"}
     assert v2 - v1 == {"invalidate_all"}
-    assert hardened - v1 == {"cache_fallbacks"}
+    assert hardened - v1 == {"cache_fallbacks", "unconfirmed_keys"}
 
 
 def test_the_receiver_speaks_its_protocol_and_instances_run_through_the_protocols():

@@ -10,8 +10,11 @@
   its not-found is cached (`negative_ttl`). V1 waiters re-check only the positive cache after
   the load, so each becomes the loader in turn (spec §6.2). While the cache is down (a
   ``redis_outage`` fault, or a circuit breaker that is not Closed) nothing can be cached, so
-  loads then are not counted, and not-founds from before are forgotten. V2 caches no not-found
-  by design (spec §6.3, "TTL handles it"): the invariant does not apply and says so.
+  loads then are not counted, and not-founds from before are forgotten. Likewise for one key the
+  hardened resolver does not trust the cache for (decisions ``unconfirmed``: a write or
+  invalidation of it raised, and ``write_skipped``: its not-found was not cached): its earlier
+  not-found is forgotten and one it did not cache is not remembered. V2 caches no not-found by
+  design (spec §6.3, "TTL handles it"): the invariant does not apply and says so.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from rustok_sim.model.resilience.circuit_breaker import COMPONENT as BREAKER
 __all__ = ["Coalescing", "No5xxFromCacheOutage", "NoReloadStorm"]
 
 _RESOLVER = "tenant_resolver"
+_UNTRUSTED = frozenset({"unconfirmed", "write_skipped"})
+"""Hardened resolver decisions after which a key's cached not-found is not trusted, or not written."""
 
 
 class No5xxFromCacheOutage:
@@ -81,7 +86,7 @@ class Coalescing:
 
 class NoReloadStorm:
     invariant = "no_reload_storm"
-    kinds = frozenset({"transition", "fault"})
+    kinds = frozenset({"transition", "fault", "decision"})
 
     def __init__(self, defect: KnownDefect | None = None, negative_ttl: float = 60.0, *,
                  negative_cache: bool = True) -> None:
@@ -91,8 +96,19 @@ class NoReloadStorm:
         self.reloads = 0
         self.outages = 0
         self.breakers_down: set[str] = set()
+        self.uncached: set[str] = set()
+        """Load slots (instances) whose next not-found the resolver does not cache."""
 
     def feed(self, record: TraceRecord) -> None:
+        if record.kind == "decision":
+            if record.component == _RESOLVER and record.decision in _UNTRUSTED:  # type: ignore[attr-defined]
+                key = (record.detail or {}).get("key")  # type: ignore[attr-defined]
+                if key is not None:
+                    slot = f"{record.instance}[{key}]"  # type: ignore[attr-defined]
+                    self.not_found_at.pop(slot, None)
+                    if record.decision == "write_skipped":  # type: ignore[attr-defined]
+                        self.uncached.add(slot)
+            return
         if record.kind == "fault":
             if record.fault == v.REDIS_OUTAGE:  # type: ignore[attr-defined]
                 phase = record.phase  # type: ignore[attr-defined]
@@ -112,10 +128,15 @@ class NoReloadStorm:
             return
         if component != _RESOLVER or record.trigger != "not_found":  # type: ignore[attr-defined]
             return
+        instance = record.instance  # type: ignore[attr-defined]
+        uncached = instance in self.uncached
+        if uncached:
+            self.uncached.discard(instance)
         if self.outages or self.breakers_down:
             return
-        instance = record.instance  # type: ignore[attr-defined]
         self.not_found += 1
+        if uncached:
+            return
         previous = self.not_found_at.get(instance)
         if previous is not None and record.t - previous < self.negative_ttl:
             self.reloads += 1

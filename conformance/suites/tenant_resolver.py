@@ -287,6 +287,7 @@ class _ResolverSuite(DifferentialMachine):
             self.same("published", self.target.published, self.reference.published)
         if self.variant == "hardened":
             self.same("cache_fallbacks", self.target.cache_fallbacks, self.reference.cache_fallbacks)
+            self.same("unconfirmed_keys", self.target.unconfirmed_keys, self.reference.unconfirmed_keys)
 
 
 _INSERT_OVER_LIVE = ("fresh", "fresh", "insert")

@@ -11,7 +11,7 @@ each protocol, method names and signatures included.
 - `TenantIdentifierValidatorProtocol`: Rust's `TenantIdentifierValidator` (its four associated
   functions; the reference `TenantIdentifierValidator` has them as static methods).
 - `HardenedTenantResolver`: variant ``hardened``: V1's surface plus the count of cache errors
-  it absorbed.
+  it absorbed and the count of unconfirmed keys.
 
 `RESOLVER_PROTOCOLS` maps each variant to its protocol. Pure declarations, no behaviour.
 """
@@ -120,10 +120,14 @@ class TenantResolverV1(_TenantResolver, Protocol):
 
 @runtime_checkable
 class HardenedTenantResolver(TenantResolverV1, Protocol):
-    """Variant ``hardened``: V1's surface, plus how many cache errors it absorbed."""
+    """Variant ``hardened``: V1's surface, plus how many cache errors it absorbed and how many
+    keys it does not trust the cache for (a write or invalidation of theirs raised)."""
 
     @property
     def cache_fallbacks(self) -> int: ...
+
+    @property
+    def unconfirmed_keys(self) -> int: ...
 
 
 RESOLVER_PROTOCOLS: dict[str, type] = {

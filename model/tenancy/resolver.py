@@ -43,13 +43,27 @@ Three variants (`TenantResolverConfig.variant`; `PROFILE_VARIANTS` maps the prof
     consult the negative cache too; invalidating one alias invalidates every alias of the tenant
     (uuid, slug, host); a load that started before an invalidation of its key or tenant does not
     write its value (decision ``stale_discarded``; the caller still gets what it loaded).
+    A key whose cache write (positive or negative) or invalidation raised a `CacheError` is
+    *unconfirmed* (decision ``unconfirmed``): a timed-out command is not one that failed, since a
+    paused Redis applies its buffered commands when it resumes, possibly reordered, so "SET (timed
+    out), DEL (timed out)" can leave the old value. While a key is unconfirmed, a lookup re-issues
+    its invalidation (both entries) and is a miss whatever that gave (decision
+    ``unconfirmed_miss``; neither cache is read), and its loaded value is not written (decision
+    ``write_skipped``; the load's waiters take its outcome, decision ``shared``). The key is
+    confirmed again (decision ``confirmed``) by an invalidation of it that succeeds at least
+    `TenantResolverConfig.settle` seconds after the last cache failure of any key. At most
+    `max_capacity` keys are unconfirmed; a failure past that cannot be named, so every key is
+    untrusted (decision ``cache_bypassed``) until the longest TTL after that failure's settle
+    window, when every entry a late command can have left has expired (``cache_bypass_ended``).
 
 The per-key load slot is `LOAD_TRANSITIONS` (``idle`` / ``loading``), fired through the bound
 `Machine` on every change, observed or not. Trace: a ``transition`` per load-slot change
 (component ``tenant_resolver``, instance ``"<name>[<kind>:<value>]"``, bare trigger);
 ``decision`` records ``hit``, ``negative_hit``, ``coalesced``, ``loaded``, ``not_found``,
 ``load_failed``, ``fell_back``, ``stale_discarded``, ``corrupt_entry``, ``invalidated``,
-``published``; ``anomaly`` ``stale_publish``. Cache entries report their own transitions
+``published``, and (hardened) ``unconfirmed``, ``unconfirmed_miss``, ``write_skipped``,
+``shared``, ``confirmed``, ``cache_bypassed``, ``cache_bypass_ended``; ``anomaly``
+``stale_publish``. Cache entries report their own transitions
 (`rustok_sim.model.tenancy.cache.ENTRY_TRANSITIONS`). The resolver asks its observer once, at
 construction, which kinds it keeps; a kind nobody keeps costs nothing.
 
@@ -57,8 +71,9 @@ State outside the table: a key's slot is ``loading`` exactly while its ticket is
 `in_flight` (the map *is* the slot state; ``idle`` keys are simply absent), and the ticket
 carries what the load needs to finish (its id, start time, waiter count, outcome, callbacks).
 The invalidation epochs (which loads an invalidation made stale) are timers in all but name:
-they order events, they are not states a key can be in. The V1 counters are statistics, read
-through `stats()`. Hit memos (the `Hit` a stored value gives, by cache key) are caches of pure
+they order events, they are not states a key can be in. Hardened's unconfirmed keys are trust in
+the cache, not a load state: any slot state combines with either. The V1 counters are
+statistics, read through `stats()`. Hit memos (the `Hit` a stored value gives, by cache key) are caches of pure
 results, invisible in behaviour.
 
 Speed. A hit is the hot path of every request, so it allocates nothing: the parsed context and
@@ -148,6 +163,15 @@ class TenantResolverConfig(BaseModel):
 
     `time_to_idle` applies to ``v2`` only (V1's moka backends have TTL only); `negative_ttl`
     to ``v1`` / ``hardened`` only (V2 has no negative cache).
+
+    `settle` applies to ``hardened`` only. A cache write or invalidation whose call raised is not
+    one that failed: a paused Redis applies the commands queued in its socket buffers when it
+    resumes, within a moment, in an order that can differ from the order they were sent. So a
+    key whose write or invalidation raised stays *unconfirmed* until an invalidation of it
+    succeeds at least `settle` seconds after the last cache failure the resolver saw (of any key:
+    a call still waiting when the server resumed started at most one socket timeout before its
+    failure or success is seen). The default, 5 s, is five times the 1 s socket timeout of the
+    Redis backend's defaults; 0 confirms on the first successful invalidation.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
@@ -159,6 +183,9 @@ class TenantResolverConfig(BaseModel):
                                        description="seconds from last access (v2 only); None = off")
     negative_ttl: float = Field(60.0, gt=0, allow_inf_nan=False,
                                 description="seconds a not-found is cached (v1 / hardened)")
+    settle: float = Field(5.0, ge=0, allow_inf_nan=False,
+                          description="hardened only: seconds after the last cache failure before a "
+                                      "successful invalidation confirms an unconfirmed key")
 
 
 class TenantLoadFailed(TenantError):
@@ -206,7 +233,7 @@ class LoadTicket:
     loading request got: V2 waiters share it, `Wait.on_complete` callbacks receive it."""
 
     __slots__ = ("key", "id", "started_at", "epoch", "owner", "waiters", "done", "outcome",
-                 "_callbacks")
+                 "_callbacks", "_shared")
 
     def __init__(self, key: TenantKey, id: int, started_at: float, epoch: int, owner: object) -> None:
         self.key, self.id, self.started_at, self.epoch, self.owner = key, id, started_at, epoch, owner
@@ -214,6 +241,9 @@ class LoadTicket:
         self.done = False
         self.outcome: LoadOutcome | None = None
         self._callbacks: list[Callable[[LoadOutcome], object]] = []
+        # Hardened: the load's value was not cached (its key is unconfirmed), so its waiters
+        # take its outcome instead of re-reading the cache.
+        self._shared = False
 
     def _finish(self, outcome: LoadOutcome) -> None:
         """Record the outcome and call every registered callback once, in registration order."""
@@ -618,7 +648,8 @@ class MiddlewareTenantResolver(_ResolverBase):
     `positive` / `negative` are `CacheBackend`s (in-memory by default, with the config's TTLs and
     capacity); `publisher(channel, payload)` is called for every invalidation message (V1 only
     has one with Redis) and every payload is also kept in `published`. V1's counters are read
-    through `stats()`; `cache_fallbacks` counts the cache errors hardened mode absorbed.
+    through `stats()` (V1's ten fields); `cache_fallbacks` counts the cache errors hardened mode
+    absorbed and `unconfirmed_keys` the keys it does not trust the cache for.
 
     Hardened mode also keeps an alias index (key -> tenant id, tenant id -> keys) of every
     tenant it cached, so that invalidating any alias finds the others even when they expired
@@ -664,6 +695,14 @@ class MiddlewareTenantResolver(_ResolverBase):
         # hardened: which tenant each positive key was written for, and the reverse
         self._key_owner: dict[TenantKey, uuid.UUID] = {}
         self._tenant_keys: dict[uuid.UUID, set[TenantKey]] = {}
+        # hardened: unconfirmed keys -> (positive key, negative key, virtual time of the last
+        # failure), at most `max_capacity` of them; past that, every key is untrusted until
+        # `_bypass_until` (see `_unconfirm`). `_last_failure` is the time of the last cache error
+        # of any operation and key.
+        self._unconfirmed: dict[TenantKey, tuple[str, str, float]] = {}
+        self._unconfirmed_cap = config.max_capacity
+        self._bypass_until: float | None = None
+        self._last_failure = float("-inf")
 
     @property
     def positive(self) -> CacheBackend:
@@ -685,6 +724,93 @@ class MiddlewareTenantResolver(_ResolverBase):
         """Cache errors hardened mode absorbed (always 0 in V1, where they fail the request)."""
         return self._cache_fallbacks
 
+    @property
+    def unconfirmed_keys(self) -> int:
+        """Hardened: how many keys are unconfirmed now (a write or invalidation of theirs raised,
+        and no invalidation has succeeded `settle` seconds after the last failure). While the
+        set is full, every key is untrusted, counted here or not. Always 0 in V1."""
+        return len(self._unconfirmed)
+
+    # -- hardened: unconfirmed keys ---------------------------------------------------------------
+
+    def _unconfirm(self, key: TenantKey, positive_key: str, negative_key: str, op: str,
+                   error: CacheError) -> None:
+        """Hardened: a write or invalidation of `key` raised, so Redis may still apply it (or
+        an earlier command) late: stop trusting the cache for `key`. With `max_capacity` keys
+        unconfirmed already, a new one cannot be named, so the whole cache is bypassed until
+        every entry such a late command can have left has expired: the longest TTL after the
+        settle window of this failure (decision ``cache_bypassed``)."""
+        now = self.clock()
+        if now > self._last_failure:
+            self._last_failure = now
+        unconfirmed = self._unconfirmed
+        known = key in unconfirmed
+        if known or len(unconfirmed) < self._unconfirmed_cap:
+            unconfirmed[key] = (positive_key, negative_key, now)
+            if self._decisions is not None:
+                self._decide("unconfirmed", key, "cache_error", {"op": op, "error": str(error), "failed_at": now,
+                                                                 "again": known, "unconfirmed": len(unconfirmed)})
+            return
+        config = self.config
+        until = now + config.settle + max(config.time_to_live, config.negative_ttl)
+        started = self._bypass_until is None
+        if started or until > self._bypass_until:  # type: ignore[operator]
+            self._bypass_until = until
+        if self._decisions is not None:
+            self._decide("cache_bypassed", key, "unconfirmed_cap", {"op": op, "error": str(error), "failed_at": now,
+                                                                    "until": until, "cap": self._unconfirmed_cap,
+                                                                    "started": started})
+
+    def _untrusted(self, key: TenantKey) -> bool:
+        """Hardened: whether the cache may hold a value for `key` that a late command left."""
+        until = self._bypass_until
+        if until is not None:
+            if self.clock() < until:
+                return True
+            self._bypass_until = None
+            self._decide("cache_bypass_ended", None, None, {"unconfirmed": len(self._unconfirmed)})
+        return key in self._unconfirmed
+
+    def _delete_both(self, key: TenantKey | None, positive_key: str, negative_key: str,
+                     reissued: bool) -> bool:
+        """Delete both entries (errors ignored, as in Rust); hardened: a failure makes `key`
+        unconfirmed, a success `settle` after the last failure confirms it. True if both
+        deletes succeeded."""
+        ok, now = True, self.clock()
+        for backend, k, op in ((self.positive, positive_key, "invalidate"),
+                               (self.negative, negative_key, "negative_invalidate")):
+            try:
+                backend.invalidate(k)
+            except CacheError as exc:
+                ok = False
+                if self._decisions is not None:
+                    detail: dict[str, object] = {"op": op, "error": str(exc), "ignored": True}
+                    if reissued:
+                        detail["reissued"] = True
+                    self._decide("fell_back" if self.hardened else "cache_error", key, "cache_error", detail)
+                if self.hardened and key is not None:
+                    self._unconfirm(key, positive_key, negative_key, op, exc)
+        if ok and key is not None and key in self._unconfirmed and now >= self._last_failure + self.config.settle:
+            failed_at = self._unconfirmed.pop(key)[2]
+            self._decide("confirmed", key, None, {"failed_at": failed_at, "last_failure": self._last_failure,
+                                                  "unconfirmed": len(self._unconfirmed)})
+        return ok
+
+    def _unconfirmed_lookup(self, key: TenantKey) -> Outcome:
+        """Hardened, `key` untrusted: re-issue its invalidation (both entries), then a miss
+        whatever that gave: the ticket or a `Wait`, without reading either cache."""
+        record = self._unconfirmed.get(key)
+        positive_key, negative_key = (record[0], record[1]) if record is not None else (
+            key.positive_key(), key.negative_key())
+        ok = self._delete_both(key, positive_key, negative_key, reissued=True)
+        self._negative_misses += 1
+        self._misses += 1
+        if self._decisions is not None:
+            self._decide("unconfirmed_miss", key, None, {"reinvalidated": ok,
+                                                         "still_unconfirmed": key in self._unconfirmed,
+                                                         "bypass": self._bypass_until is not None})
+        return self._coalesce(key)
+
     # -- cache access, with V1's 500 or hardened's fallback ----------------------------------------
 
     def _cache_error(self, error: CacheError, op: str, key: TenantKey) -> None:
@@ -693,6 +819,9 @@ class MiddlewareTenantResolver(_ResolverBase):
             self._decide("cache_error", key, op, {"error": str(error)})
             raise error
         self._cache_fallbacks += 1
+        now = self.clock()
+        if now > self._last_failure:
+            self._last_failure = now
         self._decide("fell_back", key, "cache_error", {"op": op, "error": str(error)})
 
     def _negative_hit(self, key: TenantKey) -> bool:
@@ -736,8 +865,9 @@ class MiddlewareTenantResolver(_ResolverBase):
                 self._decide("corrupt_entry", key, str(exc))
                 try:
                     self.positive.invalidate(cache_key)
-                except CacheError:
-                    pass
+                except CacheError as error:
+                    if self.hardened:
+                        self._unconfirm(key, cache_key, key.negative_key(), "invalidate", error)
                 return self._coalesce(key)
             hit = Hit(key, context)
             memo_table = self._hit_memo
@@ -758,6 +888,8 @@ class MiddlewareTenantResolver(_ResolverBase):
         ticket or a `Wait`. V1: a cache error raises `CacheError`."""
         if type(key) is not TenantKey:
             _require_key(key)
+        if (self._unconfirmed or self._bypass_until is not None) and self._untrusted(key):
+            return self._unconfirmed_lookup(key)  # hardened only: V1 never has either
         # `_negative_hit`, inlined for the request path: a hit pays for two cache reads already.
         try:
             negative = self._negative_get(key._negative or key.negative_key())
@@ -785,11 +917,29 @@ class MiddlewareTenantResolver(_ResolverBase):
 
     def resume(self, wait: Wait) -> Outcome:
         """V1: re-check the positive cache only; a miss loops (a new ticket or `Wait`).
-        Hardened: the negative cache first (hit: `TenantNotFoundError`)."""
+        Hardened: the negative cache first (hit: `TenantNotFoundError`); for a load whose value
+        was not cached because its key is unconfirmed, the loader's outcome (a `Hit` with the
+        loaded context, or `TenantNotFoundError`); for an untrusted key no cache read at all."""
         self._check_resume(wait)
-        if self.hardened and self._negative_hit(wait.key):
-            raise TenantNotFoundError(wait.key)
-        return self._hit_or_coalesce(wait.key)
+        key = wait.key
+        if self.hardened:
+            ticket = wait.ticket
+            if ticket._shared:
+                outcome = ticket.outcome
+                if isinstance(outcome, TenantContext):
+                    self._decide("shared", key, None, {"ticket": ticket.id})
+                    return Hit(key, outcome)
+                if isinstance(outcome, TenantNotFoundError):
+                    self._decide("shared", key, "not_found", {"ticket": ticket.id})
+                    raise TenantNotFoundError(key)
+            if (self._unconfirmed or self._bypass_until is not None) and self._untrusted(key):
+                self._negative_misses += 1
+                self._misses += 1
+                self._decide("unconfirmed_miss", key, None, {"resume": True})
+                return self._coalesce(key)
+            if self._negative_hit(key):
+                raise TenantNotFoundError(key)
+        return self._hit_or_coalesce(key)
 
     def complete(self, ticket: LoadTicket, result: LoadResult) -> TenantContext:
         """Finish a load. Returns the context (after writing the positive entry; V1: a write
@@ -847,11 +997,19 @@ class MiddlewareTenantResolver(_ResolverBase):
                           f"load #{ticket.id} of {key} started before an invalidation and wrote "
                           f"its {'not-found' if context is None else 'value'} anyway",
                           {"key": str(key), "started_at": ticket.started_at})
+        if (self._unconfirmed or self._bypass_until is not None) and self._untrusted(key):
+            # Hardened only: a write now could be reordered with the late-applied commands.
+            ticket._shared = True
+            self._decide("write_skipped", key, "unconfirmed",
+                         {"value": "not_found" if context is None else "context",
+                          "bypass": self._bypass_until is not None})
+            return
         if context is None:
             try:
                 self.negative.set(key.negative_key(), b"")
             except CacheError as exc:
                 self._cache_error(exc, "negative_set", key)
+                self._unconfirm(key, key.positive_key(), key.negative_key(), "negative_set", exc)
                 return
             self._negative_inserts += 1
             return
@@ -859,6 +1017,7 @@ class MiddlewareTenantResolver(_ResolverBase):
             self.positive.set(key.positive_key(), context.to_json())
         except CacheError as exc:
             self._cache_error(exc, "set", key)
+            self._unconfirm(key, key.positive_key(), key.negative_key(), "set", exc)
             return
         if self.hardened:
             self._index(key, context)
@@ -937,14 +1096,7 @@ class MiddlewareTenantResolver(_ResolverBase):
         self.invalidate(key)
 
     def _delete_pair(self, cache_key: str, negative_key: str, key: TenantKey | None) -> None:
-        for backend, k, op in ((self.positive, cache_key, "invalidate"),
-                               (self.negative, negative_key, "negative_invalidate")):
-            try:
-                backend.invalidate(k)
-            except CacheError as exc:
-                if self._decisions is not None:
-                    self._decide("fell_back" if self.hardened else "cache_error", key, "cache_error",
-                                 {"op": op, "error": str(exc), "ignored": True})
+        self._delete_both(key, cache_key, negative_key, reissued=False)
         self._decide("invalidated", key)
 
     def _publish(self, payload: str, key: TenantKey | None) -> None:

@@ -361,6 +361,7 @@ class TenantTrafficPart:
             "time_to_recover": (None if outage is None or self.recovered_at is None
                                 else self.recovered_at - outage.end),
             "cache_fallbacks": getattr(self.resolver, "cache_fallbacks", 0),
+            "unconfirmed_keys": getattr(self.resolver, "unconfirmed_keys", 0),
         }
 
 

@@ -112,6 +112,25 @@ def test_reloads_while_the_cache_is_down_do_not_count() -> None:
     assert check(closed_again, [NoReloadStorm()])[0].status == "fail"
 
 
+def untrusted(seq: int, t: float, decision: str, key: str = "slug:ghost") -> Decision:
+    return Decision(seq, t, "tenant_resolver", "tenant", decision, None, {"key": key})
+
+
+def test_a_not_found_hardened_did_not_cache_or_no_longer_trusts_is_not_a_storm() -> None:
+    slot = "tenant[slug:ghost]"
+    # while the key is unconfirmed its not-founds are not written (write_skipped before each)
+    skipped = [untrusted(1, 1.0, "write_skipped"), not_found(2, 1.0, slot),
+               untrusted(3, 1.1, "write_skipped"), not_found(4, 1.1, slot)]
+    assert check(skipped, [NoReloadStorm()])[0].status == "pass"
+    # a cached not-found stops counting once a write or invalidation of its key raised
+    distrusted = [not_found(1, 1.0, slot), untrusted(2, 2.0, "unconfirmed"), not_found(3, 8.0, slot)]
+    assert check(distrusted, [NoReloadStorm()])[0].status == "pass"
+    # another key's decisions change nothing, and a cached not-found reloaded is still a storm
+    other = [not_found(1, 1.0, slot), untrusted(2, 1.5, "unconfirmed", "slug:other"),
+             untrusted(3, 1.5, "write_skipped", "slug:other"), not_found(4, 2.0, slot)]
+    assert check(other, [NoReloadStorm()])[0].status == "fail"
+
+
 def test_a_resolver_without_negative_cache_is_not_judged() -> None:
     records: list[TraceRecord] = [not_found(1, 1.0), not_found(2, 1.1)]
     [verdict] = check(records, [NoReloadStorm(negative_cache=False)])
