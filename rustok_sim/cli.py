@@ -268,7 +268,9 @@ def run_scenario(target: str, overrides: tuple[str, ...], seed: int, profile: st
     if as_json:
         sys.stdout.write(result.to_json())
     else:
-        _print_result(console, name, result, out)
+        from rustok_sim.scenarios.engine.summary import print_result
+
+        print_result(console, name, result, out)
     if not result.ok:
         raise click.exceptions.Exit(1)
 
@@ -498,59 +500,6 @@ def _write_artifacts(directory: Path, verdicts: list[Any], console: Console, pro
     except OSError as exc:
         raise click.ClickException(f"cannot write artifacts to {directory}: {exc}") from None
     console.print(f"wrote {diagrams} state diagrams (PNG, SVG) and verdicts.json to {escape(str(directory))}")
-
-
-def _print_result(console: Console, name: str, result: object, out: Path) -> None:
-    from rustok_sim.scenarios.engine.result import ScenarioResult
-
-    assert isinstance(result, ScenarioResult)
-    console.print(f"[bold]{escape(name)}[/bold]: scenario {result.config.scenario}, profile "
-                  f"{result.config.profile}, seed {result.seed}")
-    metrics = Table(title="metrics", title_justify="left", show_header=False)
-    metrics.add_column("metric")
-    metrics.add_column("value")
-    for key, value in _metric_rows(result.metrics):
-        text = _metric_text(value)
-        if text is not None:
-            metrics.add_row(escape(key), escape(text))
-    console.print(metrics)
-    verdicts = Table(title="verdicts", title_justify="left")
-    for column in ("invariant", "status", "spec", "detail"):
-        verdicts.add_column(column)
-    colours = {"pass": "green", "fail": "red", "known-defect": "yellow"}
-    for verdict in result.verdicts:
-        verdicts.add_row(escape(verdict.invariant), f"[{colours[verdict.status]}]{verdict.status}[/]",
-                         escape(verdict.spec or ""), escape(verdict.detail))
-    console.print(verdicts)
-    console.print(f"wrote {escape(str(out / 'result.json'))} and {escape(str(out / 'trace.jsonl'))}")
-
-
-def _metric_rows(metrics: Mapping[str, object], prefix: str = "") -> list[tuple[str, object]]:
-    """Each metric with its name; a part's section (``mixed``: ``flood``, ``tenancy``, ...) that is
-    too big for one line is opened into ``part.metric`` rows."""
-    rows: list[tuple[str, object]] = []
-    for key, value in metrics.items():
-        if key == "timelines":
-            continue
-        if isinstance(value, dict) and _metric_text(value) is None and not prefix:
-            rows.extend(_metric_rows(value, f"{key}."))
-        else:
-            rows.append((prefix + key, value))
-    return rows
-
-
-def _metric_text(value: object) -> str | None:
-    """A metric in one short line, or None for series too long to print (they are in result.json)."""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, (int, str, bool)) or value is None:
-        return str(value)
-    if isinstance(value, (list, tuple)) and len(value) <= 4 and all(isinstance(v, (int, float)) for v in value):
-        return "[" + ", ".join(_metric_text(v) or "" for v in value) + "]"
-    if isinstance(value, dict) and len(value) <= 8 and all(isinstance(v, (int, float, str)) or v is None
-                                                            for v in value.values()):
-        return ", ".join(f"{k}={_metric_text(v)}" for k, v in value.items())
-    return None
 
 
 from rustok_sim.reports.cli_report import report as _report_command  # noqa: E402, I001 - registered after the core commands

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rustok_sim.scenarios.engine.summary import print_result
 from rustok_sim.scenarios.live.realtime import DEFAULT_SCALE
 
 __all__ = ["calibrate", "live"]
@@ -129,61 +129,9 @@ def live(target: str, overrides: tuple[str, ...], seed: int, profile: str | None
     if as_json:
         sys.stdout.write(result.to_json())
     else:
-        _print_summary(Console(), name, result, out)
+        print_result(Console(), name, result, out, kind="live")
     if not result.ok:
         raise click.exceptions.Exit(1)
-
-
-def _print_summary(console: Console, name: str, result: Any, out: Path) -> None:
-    """The summary 'run' prints (metrics, verdicts, where the files went). Written here because the
-    layers keep scenarios from importing the command line's module."""
-    console.print(f"[bold]{escape(name)}[/bold] live: scenario {result.config.scenario}, profile "
-                  f"{result.config.profile}, seed {result.seed}")
-    metrics = Table(title="metrics", title_justify="left", show_header=False)
-    metrics.add_column("metric")
-    metrics.add_column("value")
-    for key, value in _metric_rows(result.metrics):
-        text = _metric_text(value)
-        if text is not None:
-            metrics.add_row(escape(key), escape(text))
-    console.print(metrics)
-    verdicts = Table(title="verdicts", title_justify="left")
-    for column in ("invariant", "status", "spec", "detail"):
-        verdicts.add_column(column)
-    colours = {"pass": "green", "fail": "red", "known-defect": "yellow"}
-    for verdict in result.verdicts:
-        verdicts.add_row(escape(verdict.invariant), f"[{colours[verdict.status]}]{verdict.status}[/]",
-                         escape(verdict.spec or ""), escape(verdict.detail))
-    console.print(verdicts)
-    console.print(f"wrote {escape(str(out / 'result.json'))} and {escape(str(out / 'trace.jsonl'))}")
-
-
-def _metric_rows(metrics: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    """Each metric with its name; a section too big for one line opens into ``section.metric`` rows
-    (one level: ``live.lag``, ``tenancy.requests``)."""
-    rows: list[tuple[str, Any]] = []
-    for key, value in metrics.items():
-        if key == "timelines":
-            continue
-        if isinstance(value, dict) and _metric_text(value) is None and not prefix:
-            rows.extend(_metric_rows(value, f"{key}."))
-        else:
-            rows.append((prefix + key, value))
-    return rows
-
-
-def _metric_text(value: Any) -> str | None:
-    """A metric in one short line, or None for what is too long to print (result.json has it)."""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, (int, str, bool)) or value is None:
-        return str(value)
-    if isinstance(value, (list, tuple)) and len(value) <= 4 and all(isinstance(v, (int, float)) for v in value):
-        return "[" + ", ".join(_metric_text(v) or "" for v in value) + "]"
-    if isinstance(value, dict) and len(value) <= 8 and all(isinstance(v, (int, float, str)) or v is None
-                                                            for v in value.values()):
-        return ", ".join(f"{k}={_metric_text(v)}" for k, v in value.items())
-    return None
 
 
 def _read_live_result(raw: str) -> dict[str, Any]:
