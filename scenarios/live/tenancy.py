@@ -36,10 +36,10 @@ from redis.retry import Retry
 
 from rustok_sim.adapters.redis_cache import CIRCUIT_OPEN_MESSAGE, RedisCacheBackend, RedisCacheConfig, client_for_url
 from rustok_sim.model.resilience.circuit_breaker import CircuitBreaker
-from rustok_sim.model.tenancy.cache import CacheError, CacheStats
+from rustok_sim.model.tenancy.cache import CacheError
 from rustok_sim.model.tenancy.context import TenantContext
 from rustok_sim.model.tenancy.keys import TenantKey
-from rustok_sim.scenarios.drivers.redis import RedisLedger, SimRedisServer
+from rustok_sim.scenarios.drivers.redis import FakeRedisBackend, RedisLedger, SimRedisServer
 from rustok_sim.scenarios.drivers.tenancy import TenantTraffic, TenantTrafficPart
 from rustok_sim.scenarios.engine.config import Profile
 from rustok_sim.scenarios.engine.stats import percentiles
@@ -53,16 +53,18 @@ T = TypeVar("T")
 Outcome = Literal["ok", "failed", "rejected"]
 
 
-class LiveRedisBackend:
+class LiveRedisBackend(FakeRedisBackend):
     """A `CacheBackend` on the real adapter, timed: each call's wall duration over `scale` goes
     to the calling request's ledger (virtual seconds) and to `latencies[outcome]`, where the
     outcome is ``ok``, ``failed`` (Redis answered with an error or did not answer) or
-    ``rejected`` (the open breaker failed it without I/O)."""
+    ``rejected`` (the open breaker failed it without I/O). The simulation's wrapper of the same
+    adapter, with measured time instead of sampled latency, and each hit checked."""
 
     def __init__(self, inner: RedisCacheBackend, server: SimRedisServer, scale: float,
                  latencies: dict[Outcome, list[float]],
                  check_hit: Callable[[str, bytes], None] | None = None) -> None:
-        self.inner, self.server, self.scale, self.latencies = inner, server, scale, latencies
+        super().__init__(inner, server)
+        self.scale, self.latencies = scale, latencies
         self.check_hit = check_hit
 
     def _timed(self, fn: Callable[[], T]) -> T:
@@ -82,26 +84,11 @@ class LiveRedisBackend:
             if outcome != "rejected":
                 self.server.commands += 1
 
-    def health(self) -> None:
-        self._timed(self.inner.health)
-
     def get(self, key: str) -> bytes | None:
         value = self._timed(lambda: self.inner.get(key))
         if value is not None and self.check_hit is not None:
             self.check_hit(key, value)
         return value
-
-    def set(self, key: str, value: bytes) -> None:
-        self._timed(lambda: self.inner.set(key, value))
-
-    def set_with_ttl(self, key: str, value: bytes, ttl: float) -> None:
-        self._timed(lambda: self.inner.set_with_ttl(key, value, ttl))
-
-    def invalidate(self, key: str) -> None:
-        self._timed(lambda: self.inner.invalidate(key))
-
-    def stats(self) -> CacheStats:
-        return CacheStats()
 
     def close(self) -> None:
         self.inner.close()
