@@ -40,15 +40,21 @@ class Story(Generic[C]):
 
 
 def run_story(story: Story[C], config: C, seed: int, *, trace_path: Path | None = None,
-              progress: ProgressHook | None = None) -> ScenarioResult:
-    """Run `story` on `config` with `seed`. The trace goes to memory, or streams to `trace_path`."""
+              progress: ProgressHook | None = None, make_world: Callable[..., World] = World,
+              drive: Callable[[Any, C], Mapping[str, Any]] | None = None,
+              meta: Mapping[str, Any] | None = None) -> ScenarioResult:
+    """Run `story` on `config` with `seed`. The trace goes to memory, or streams to `trace_path`.
+
+    Another driver (a live run) passes its world (`make_world`, called as `World` is), its
+    `drive` instead of the story's, and what its trace header says besides (`meta`)."""
     if not isinstance(config, story.config):
         raise TypeError(f"story {story.name!r} runs a {story.config.__name__}, got {type(config).__name__}")
-    meta = {"source": "rustok-sim run", "scenario": story.name, "profile": config.profile, "seed": seed}
-    output: JsonlSink | ListSink = JsonlSink(trace_path, meta=meta) if trace_path is not None else ListSink()
+    header = {"source": "rustok-sim run", "scenario": story.name, "profile": config.profile, "seed": seed,
+              **(meta or {})}
+    output: JsonlSink | ListSink = JsonlSink(trace_path, meta=header) if trace_path is not None else ListSink()
     try:
-        world = World(config, seed, checkers=story.checkers(config), output=output, progress=progress)
-        metrics = dict(story.drive(world, config))
+        world = make_world(config, seed, checkers=story.checkers(config), output=output, progress=progress)
+        metrics = dict((drive or story.drive)(world, config))
     finally:
         if isinstance(output, JsonlSink):
             output.close()

@@ -21,6 +21,7 @@ docs/live.md).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,10 +33,10 @@ from simpy.core import Infinity
 from simpy.rt import RealtimeEnvironment
 
 from rustok_sim.conformance.invariants import Checker
-from rustok_sim.model.core.trace import JsonlSink, ListSink, TraceRecorder
+from rustok_sim.model.core.trace import TraceRecorder
 from rustok_sim.scenarios.engine.config import ScenarioConfig
 from rustok_sim.scenarios.engine.result import ScenarioResult
-from rustok_sim.scenarios.engine.story import Story
+from rustok_sim.scenarios.engine.story import Story, run_story
 from rustok_sim.scenarios.engine.world import ProgressHook, World
 
 __all__ = ["DEFAULT_SCALE", "LiveStory", "LiveWorld", "PacedEnvironment", "run_live_story"]
@@ -131,20 +132,7 @@ def run_live_story(live: LiveStory[C], config: C, seed: int, services: Any, *, s
                    meta: Mapping[str, Any] | None = None) -> ScenarioResult:
     """`run_story` for a live run: same checkers and verdicts, on a `LiveWorld`, with the live
     parts on `services`. The trace header says ``source: rustok-sim live`` and the scale."""
-    story = live.story
-    if not isinstance(config, story.config):
-        raise TypeError(f"story {story.name!r} runs a {story.config.__name__}, got {type(config).__name__}")
-    header = {"source": "rustok-sim live", "scenario": story.name, "profile": config.profile, "seed": seed,
-              "scale": scale, **(meta or {})}
-    output: JsonlSink | ListSink = JsonlSink(trace_path, meta=header) if trace_path is not None else ListSink()
-    try:
-        world = LiveWorld(config, seed, scale=scale, checkers=story.checkers(config), output=output,
-                          progress=progress)
-        metrics = dict(live.drive(world, config, services))
-    finally:
-        if isinstance(output, JsonlSink):
-            output.close()
-    metrics["trace_records"] = world.record_counts()
-    verdicts = tuple(world.checker_sink.verdicts()) + tuple(story.judge_metrics(config, metrics))
-    trace = trace_path if trace_path is not None else output.records  # type: ignore[union-attr]
-    return ScenarioResult(config, seed, metrics, verdicts, trace)
+    return run_story(live.story, config, seed, trace_path=trace_path, progress=progress,
+                     make_world=functools.partial(LiveWorld, scale=scale),
+                     drive=lambda world, cfg: live.drive(world, cfg, services),
+                     meta={"source": "rustok-sim live", "scale": scale, **(meta or {})})

@@ -141,14 +141,7 @@ def _drive_mixed(world: LiveWorld, config: mixed.MixedConfig, services: LiveServ
     outbox = LiveOutboxPipelinePart(world, config.pipeline, config.profile, services.database, services.run_dir)
     services.on_exit(lambda: outbox.stop(read_last=False))
     _schedule_connection_kills(world, outbox, services)
-    end = max(config.flood.duration, config.traffic.duration, config.pipeline.duration)
-    world.start_sampling()
-    env = world.env
-    drains = [flood.drain(config.drain_limit + end - config.flood.duration),
-              outbox.drain(config.drain_limit + end - config.pipeline.duration)]
-    redis = config.traffic.redis
-    requests_done = env.timeout(config.traffic.duration + redis.socket_timeout * (1 + redis.retries) + 5.0)
-    world.run(env.all_of([*drains, requests_done]), horizon=end + 5.0)
+    mixed.run_to_the_end(world, config, flood, outbox)
     outbox.stop()
     tenancy_metrics, outbox_metrics = tenancy.metrics(), outbox.metrics()
     live = {"tenancy": tenancy_metrics.pop("live"), "outbox": outbox_metrics.pop("live"),

@@ -51,10 +51,9 @@ def _end(config: MixedConfig) -> float:
     return max(config.flood.duration, config.traffic.duration, config.pipeline.duration)
 
 
-def drive(world: World, config: MixedConfig) -> dict[str, Any]:
-    flood = install_event_flood(world, config.flood, config.profile)
-    tenancy = install_tenant_traffic(world, config.traffic, config.profile)
-    outbox = install_outbox_pipeline(world, config.pipeline, config.profile)
+def run_to_the_end(world: World, config: MixedConfig, flood: Any, outbox: Any) -> None:
+    """Sample, and run until the flood and the outbox have drained and the last request (with its
+    socket timeouts and retries) is done, or the horizon; a live run of the story does the same."""
     end = _end(config)
     world.start_sampling()
     env = world.env
@@ -63,6 +62,13 @@ def drive(world: World, config: MixedConfig) -> dict[str, Any]:
     redis = config.traffic.redis
     requests_done = env.timeout(config.traffic.duration + redis.socket_timeout * (1 + redis.retries) + 5.0)
     world.run(env.all_of([*drains, requests_done]), horizon=end + 5.0)
+
+
+def drive(world: World, config: MixedConfig) -> dict[str, Any]:
+    flood = install_event_flood(world, config.flood, config.profile)
+    tenancy = install_tenant_traffic(world, config.traffic, config.profile)
+    outbox = install_outbox_pipeline(world, config.pipeline, config.profile)
+    run_to_the_end(world, config, flood, outbox)
     return {"flood": flood.metrics(), "tenancy": tenancy.metrics(), "outbox": outbox.metrics(),
             "timelines": world.timelines()}
 
