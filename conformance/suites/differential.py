@@ -96,6 +96,8 @@ class DifferentialMachine(RuleBasedStateMachine):
     def both(self, action: str, call: Callable[[Any], Any]) -> tuple[Outcome, Outcome]:
         """Run one operation on each; an outcome is ("ok", value) or ("error", exception)."""
         self.steps.append(action)
+        sink = getattr(self, "trace_sink", None)
+        self._operation_start = len(sink.records) if sink is not None else 0
         outcomes: list[Outcome] = []
         for side in (self.target, self.reference):
             try:
@@ -132,7 +134,8 @@ class DifferentialMachine(RuleBasedStateMachine):
         if not edges:
             return "unexplained"
         legal = {e.trigger for e in edges}
-        for record in reversed(getattr(getattr(self, "trace_sink", None), "records", [])[-8:]):
+        records = getattr(getattr(self, "trace_sink", None), "records", [])
+        for record in reversed(records[getattr(self, "_operation_start", 0):]):  # this operation's
             if (getattr(record, "instance", None) != "target" and getattr(record, "from_state", None) == source
                     and getattr(record, "to_state", None) == target and record.trigger in legal):
                 return str(record.trigger)
