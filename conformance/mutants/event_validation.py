@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from rustok_sim.model.events.domain import DomainEventBase, Rule
-from rustok_sim.model.events.validation import EventValidationError
+from rustok_sim.model.events.validation import I64_MAX, EventValidationError
 from rustok_sim.model.events.validator import SNAPSHOTS, EventValidator
 
 __all__ = ["MUTANTS", "VARIANTS_OF"]
@@ -86,7 +86,7 @@ class _ZeroIsNegative(EventValidator):
 
     def _check(self, rule: Rule, event: DomainEventBase) -> None:
         if rule.code == "GE0" and getattr(event, rule.field) == 0:
-            raise EventValidationError.out_of_range(rule.field, 0, 0, 2**63 - 1)
+            raise EventValidationError.out_of_range(rule.field, 0, 0, I64_MAX)
         super()._check(rule, event)
 
 
